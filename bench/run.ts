@@ -1,0 +1,132 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import autocannon from "autocannon";
+import type { BenchCase, HttpBenchCase } from "./harness.js";
+
+// `pnpm bench [name...]`: runs bench/cases/<name>.bench.ts (all of them without a name).
+// HTTP cases start each variant in its own process and alternate autocannon rounds between
+// them, so machine noise hits every variant alike; ratios are medians over the rounds.
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const casesDir = join(here, "cases");
+const resultsDir = join(here, "results");
+const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
+const files = readdirSync(casesDir)
+  .filter((file) => file.endsWith(".bench.ts"))
+  .filter((file) => wanted.length === 0 || wanted.includes(file.replace(/\.bench\.ts$/, "")));
+if (files.length === 0) {
+  console.error(`no bench case matches ${wanted.join(", ")}; cases: ${readdirSync(casesDir).join(", ")}`);
+  process.exit(1);
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+function startVariant(file: string, variant: string): Promise<{ child: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(here, "serve.ts"), [file, variant], {
+      execArgv: ["--import", "tsx", "--conditions=@palisade/source"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      env: { ...process.env, NODE_ENV: "production" },
+    });
+    child.once("message", (message) => resolve({ child, port: (message as { port: number }).port }));
+    child.once("exit", (code) => reject(new Error(`variant ${variant} exited with ${code}`)));
+  });
+}
+
+async function runHttp(name: string, file: string, bench: HttpBenchCase) {
+  const variants = Object.keys(bench.variants);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? bench.rounds ?? 5);
+  const duration = Number(process.env.BENCH_SECONDS ?? bench.durationSeconds ?? 3);
+  const connections = bench.connections ?? 10;
+  const servers = new Map<string, { child: ChildProcess; port: number }>();
+  for (const variant of variants) servers.set(variant, await startVariant(file, variant));
+  const samples = new Map(
+    variants.map((variant) => [variant, [] as { rps: number; p50: number; p99: number; errors: number }[]]),
+  );
+  try {
+    for (const variant of variants) {
+      await autocannon({
+        url: `http://127.0.0.1:${servers.get(variant)!.port}`,
+        duration: 1,
+        connections,
+        ...requestOptions(bench),
+      });
+    }
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? variants : [...variants].reverse();
+      for (const variant of order) {
+        const result = await autocannon({
+          url: `http://127.0.0.1:${servers.get(variant)!.port}`,
+          duration,
+          connections,
+          ...requestOptions(bench),
+        });
+        samples.get(variant)!.push({
+          rps: result.requests.average,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          errors: result.errors + result.non2xx,
+        });
+      }
+    }
+  } finally {
+    for (const { child } of servers.values()) child.kill();
+  }
+  const baseline = variants[0]!;
+  const rows = variants.map((variant) => {
+    const runs = samples.get(variant)!;
+    const ratios = runs.map((run, i) => run.rps / samples.get(baseline)![i]!.rps);
+    return {
+      variant,
+      rps: Math.round(median(runs.map((run) => run.rps))),
+      p50: median(runs.map((run) => run.p50)),
+      p99: median(runs.map((run) => run.p99)),
+      errors: runs.reduce((sum, run) => sum + run.errors, 0),
+      ratio: Number(median(ratios).toFixed(3)),
+    };
+  });
+  console.log(`\n${name}: ${bench.description} (${rounds} rounds x ${duration}s, ${connections} connections)`);
+  console.table(rows);
+  const targets = (bench.targets ?? []).map((target) => {
+    const against = target.against ?? baseline;
+    const ratios = samples.get(target.variant)!.map((run, i) => run.rps / samples.get(against)![i]!.rps);
+    const ratio = Number(median(ratios).toFixed(3));
+    return { ...target, against, ratio, met: ratio >= target.minRatio };
+  });
+  for (const target of targets) {
+    console.log(
+      `  target ${target.variant} >= ${target.minRatio} x ${target.against}: ${target.ratio} ${target.met ? "MET" : "MISSED"}`,
+    );
+  }
+  return { rows, targets, rounds, duration, connections };
+}
+
+function requestOptions(bench: HttpBenchCase) {
+  const request = bench.request ?? {};
+  return {
+    method: request.method ?? "GET",
+    path: request.path ?? "/",
+    headers: request.headers,
+    body: request.body,
+  } as const;
+}
+
+mkdirSync(resultsDir, { recursive: true });
+for (const file of files) {
+  const name = file.replace(/\.bench\.ts$/, "");
+  const path = join(casesDir, file);
+  const bench = (await import(pathToFileURL(path).href)).default as BenchCase;
+  const result =
+    bench.kind === "http"
+      ? await runHttp(name, path, bench)
+      : { description: bench.description, ...(await bench.run()) };
+  const out = join(resultsDir, `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(out, `${JSON.stringify({ name, node: process.version, ...result }, null, 2)}\n`);
+  console.log(`  results: ${out}`);
+}

@@ -1,0 +1,71 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { requestChannel } from "./sinks.js";
+
+/** The request being handled, as seen from any code running on its behalf. */
+export interface RequestScope {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+// One store per process, shared by every copy of @palisade/core (Symbol.for on globalThis).
+const STORE_KEY = Symbol.for("palisade.requestScope");
+const holder = globalThis as typeof globalThis & { [STORE_KEY]?: AsyncLocalStorage<RequestScope> };
+const store: AsyncLocalStorage<RequestScope> = holder[STORE_KEY] ?? new AsyncLocalStorage<RequestScope>();
+holder[STORE_KEY] ??= store;
+
+/**
+ * Runs `next` inside the request's async scope, unless already inside it, so that
+ * `currentRequest()` finds the request from any module, across `await`, timers and callbacks.
+ * Middleware that need the scope (audit-log, perf-timing) call it; calling it twice is harmless.
+ *
+ * @example
+ * app.use((req, res, next) => enterRequestScope(req, res, next));
+ */
+export function enterRequestScope(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  if (store.getStore()?.req === req) next();
+  else store.run({ req, res }, next);
+}
+
+/**
+ * The request whose handling the caller runs in, or `undefined` outside any request.
+ *
+ * @example
+ * const scope = currentRequest();
+ * if (scope) recordTiming(scope.req, "db", 3.2);
+ */
+export function currentRequest(): RequestScope | undefined {
+  return store.getStore();
+}
+
+/** A named duration measured while handling a request (a `Server-Timing` entry). */
+export interface TimingEntry {
+  /** Token name, e.g. `db`. */
+  name: string;
+  /** Milliseconds. */
+  durationMs: number;
+  description?: string;
+}
+
+const timings = requestChannel<TimingEntry>("palisade.timingSinks");
+
+/**
+ * Attaches a timing sink to a request; `@palisade/perf-timing` attaches one and turns the
+ * entries into `Server-Timing` spans.
+ */
+export function attachTimingSink(req: IncomingMessage, sink: (entry: TimingEntry, req: IncomingMessage) => void): void {
+  timings.attach(req, sink);
+}
+
+/**
+ * Records a duration for the request (e.g. a database call from `@palisade/sqlite-tuning`).
+ * Does nothing when no timing sink is attached; never throws.
+ *
+ * @example
+ * const start = performance.now();
+ * const rows = statement.all();
+ * recordTiming(req, { name: "db", durationMs: performance.now() - start });
+ */
+export function recordTiming(req: IncomingMessage, entry: TimingEntry): number {
+  return timings.deliver(req, entry);
+}

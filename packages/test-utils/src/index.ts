@@ -1,0 +1,6 @@
+export { createApp } from "./app.js";
+export { type RecordedEntry, type RecordingLogger, recordingLogger } from "./logger.js";
+export { freePort } from "./port.js";
+export { findProgram, type ProgramLookup } from "./programs.js";
+export { type RedisServer, startRedis } from "./redis.js";
+export { type TempSqlite, tempDir, tempSqlite } from "./sqlite.js";
