@@ -1,0 +1,443 @@
+import { createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isIP } from "node:net";
+import {
+  clientIp,
+  compileTrust,
+  consoleLogger,
+  emitSecurityEvent,
+  isLogger,
+  normalizeIp,
+  optionChecks,
+  type PalisadeLogger,
+  palisadeLocals,
+  sendProblem,
+  type TrustFunction,
+  warnOnce,
+} from "@palisade/core";
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import {
+  type Options as ErlOptions,
+  type Store as ErlStore,
+  rateLimit as erlRateLimit,
+  ipKeyGenerator,
+  MemoryStore,
+  type RateLimitRequestHandler,
+} from "express-rate-limit";
+import {
+  DAY_MS,
+  IPV6_SUBNETS,
+  OPTION_NAMES,
+  PENALTY_OPTION_NAMES,
+  PRESET_DEFAULTS,
+  PRESETS,
+  type RateLimitOptions,
+  type RateLimitPreset,
+  STORE_ERROR_POLICIES,
+} from "./options.js";
+import {
+  guardStore,
+  memoryPenaltyBox,
+  type PenaltyBox,
+  redisPenaltyBox,
+  redisStore,
+  StoreUnavailableError,
+  storeHealth,
+} from "./stores.js";
+
+const SCOPE = "rateLimit";
+const SOURCE = "@palisade/rate-limit";
+
+/** Why a request was refused: over the limit, in the penalty box, or the store was down (fail-closed). */
+export type RateLimitReason = "rate-limited" | "penalty" | "store-unavailable";
+
+/** What `res.locals.palisade.rateLimit` holds after a limiter refused (or, in shadow mode, would have refused) a request. */
+export interface RateLimitLocals {
+  limiter: string;
+  dimension: "ip" | "account";
+  reason: RateLimitReason;
+  shadow: boolean;
+}
+
+declare module "@palisade/core" {
+  interface PalisadeLocals {
+    rateLimit?: RateLimitLocals;
+  }
+}
+
+/** The limiter middleware and its instance API. */
+export type RateLimitMiddleware = RequestHandler & {
+  /** The limiter's name, as in its `RateLimit-Policy` header. */
+  readonly limiterName: string;
+  /**
+   * Reports a failed attempt (a wrong password) for the request's address and account;
+   * enough failures put them in the penalty box. Never rejects. Resolves to the cool-down
+   * just started in ms (0 when none).
+   */
+  fail(req: IncomingMessage): Promise<number>;
+  /**
+   * Forgets the counts and the penalty of an address (`"203.0.113.7"`) or an account
+   * (`"alice@example.com"`), e.g. from a support tool. Rejects when the store is down.
+   */
+  reset(key: string): Promise<void>;
+};
+
+interface Keys {
+  ip: string;
+  account: string | undefined;
+}
+
+function defaultAccount(req: IncomingMessage): string | undefined {
+  const body = (req as { body?: unknown }).body;
+  if (typeof body !== "object" || body === null) return undefined;
+  const fields = body as Record<string, unknown>;
+  const value = fields.email ?? fields.username ?? fields.login;
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+/** Account names never reach the store in clear: a short hash of the normalised name. */
+function accountKey(account: string): string {
+  const normalised = account.trim().toLowerCase().slice(0, 320);
+  return `acct:${createHash("sha256").update(normalised).digest("base64url").slice(0, 22)}`;
+}
+
+function errorLogger(logger: PalisadeLogger): ErlOptions["logger"] {
+  const forward = (error: unknown, message?: string) => {
+    // Store outages are reported once by the guard, not once per request.
+    if (error instanceof StoreUnavailableError) return;
+    const code = (error as { code?: unknown })?.code;
+    try {
+      logger.warn(
+        { code: typeof code === "string" ? code : "WRN_PALISADE_RATE_LIMIT", error: String(error) },
+        `${SCOPE}: ${message ?? (error as Error)?.message ?? String(error)}`,
+      );
+    } catch {
+      // A broken logger must not break a request.
+    }
+  };
+  return { warn: forward, error: forward };
+}
+
+/**
+ * Rate limiting on express-rate-limit 8 with presets for login-like endpoints, draft-8
+ * `RateLimit`/`RateLimit-Policy` headers, `Retry-After`, RFC 9457 problem responses, a
+ * penalty box, a Redis store with fail-open/fail-closed, and shadow mode. Keys come from
+ * `clientIp()` (IPv6 grouped by prefix) and, for `sensitive`, from the submitted account.
+ *
+ * @example
+ * const login = rateLimit({ preset: "sensitive" });
+ * app.post("/login", express.json(), login, async (req, res) => {
+ *   if (!(await checkPassword(req.body))) {
+ *     await login.fail(req);
+ *     return res.status(401).end();
+ *   }
+ *   res.json({ ok: true });
+ * });
+ */
+export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMiddleware {
+  const check = optionChecks(SCOPE);
+  check.object("", options, OPTION_NAMES);
+  const preset: RateLimitPreset = check.oneOf("preset", options.preset, PRESETS, "api");
+  const defaults = PRESET_DEFAULTS[preset];
+  const name = check.string("name", options.name, preset);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) check.fail("name", "1 to 64 letters, digits, `_`, `.` or `-`", name);
+  const windowMs = check.number("windowMs", options.windowMs, defaults.windowMs, { min: 1, integer: true });
+  const limit = check.number("limit", options.limit, defaults.limit, { min: 1, integer: true });
+  const accountOption =
+    options.account === false
+      ? false
+      : check.func<(req: IncomingMessage) => string | undefined>("account", options.account);
+  const account =
+    accountOption === false ? undefined : (accountOption ?? (defaults.account ? defaultAccount : undefined));
+  const accountLimit = check.number("accountLimit", options.accountLimit, limit * defaults.accountFactor, {
+    min: 1,
+    integer: true,
+  });
+  const ipv6Subnet = check.oneOf("ipv6Subnet", options.ipv6Subnet, IPV6_SUBNETS, 56);
+  const trust: TrustFunction | undefined =
+    options.trustedProxies === undefined ? undefined : compileTrust(options.trustedProxies, "trustedProxies", SCOPE);
+  const onStoreError = check.oneOf("onStoreError", options.onStoreError, STORE_ERROR_POLICIES, defaults.onStoreError);
+  const storeTimeoutMs = check.number("storeTimeoutMs", options.storeTimeoutMs, 1000, { min: 1, integer: true });
+  const shadow = check.boolean("shadow", options.shadow, false);
+  const checks = check.object("checks", options.checks, ["trustProxy"]) ?? {};
+  const checkTrustProxy = check.boolean("checks.trustProxy", checks.trustProxy, true);
+  if (options.logger !== undefined && !isLogger(options.logger)) {
+    check.fail("logger", "an object with a `warn(details, message)` method", options.logger);
+  }
+  const logger = options.logger ?? consoleLogger;
+  const redis = options.redis;
+  if (redis !== undefined && (typeof redis !== "object" || typeof redis?.sendCommand !== "function")) {
+    check.fail("redis", "a connected node-redis client (an object with `sendCommand(args)`)", redis);
+  }
+  const prefix = check.string("prefix", options.prefix, `palisade:rl:${name}:`);
+  const statusCode = check.number("statusCode", options.statusCode, 429, { min: 400, max: 599, integer: true });
+  const userSkip = check.func<NonNullable<ErlOptions["skip"]>>("skip", options.skip);
+  const userKeyGenerator = check.func<NonNullable<ErlOptions["keyGenerator"]>>("keyGenerator", options.keyGenerator);
+
+  let penaltyAfter = 0;
+  let box: PenaltyBox | undefined;
+  const penaltyOption = options.penalty === false ? false : (options.penalty ?? (defaults.penalty ? {} : false));
+  if (penaltyOption !== false) {
+    const penalty = check.object("penalty", penaltyOption, PENALTY_OPTION_NAMES) ?? {};
+    penaltyAfter = check.number("penalty.after", penalty.after, limit, { min: 1, integer: true });
+    const settings = {
+      windowMs,
+      coolDownMs: check.number("penalty.coolDownMs", penalty.coolDownMs, windowMs, { min: 1, integer: true }),
+      factor: check.number("penalty.factor", penalty.factor, 2, { min: 1 }),
+      maxCoolDownMs: check.number("penalty.maxCoolDownMs", penalty.maxCoolDownMs, DAY_MS, { min: 1, integer: true }),
+      memoryMs: check.number("penalty.memoryMs", penalty.memoryMs, DAY_MS, { min: 1, integer: true }),
+    };
+    box = redis ? redisPenaltyBox(redis, prefix, settings) : memoryPenaltyBox(settings);
+  }
+
+  const warnStartup = warnOnce(logger, SCOPE);
+  let warnStore = warnOnce(logger, SCOPE);
+  const health = storeHealth(
+    storeTimeoutMs,
+    (error) => {
+      warnStore(
+        "WRN_PALISADE_RATE_LIMIT_STORE_DOWN",
+        `the Redis store does not answer (${(error as Error)?.message ?? error}); failing ${onStoreError} until it does: ${
+          onStoreError === "open" ? "requests pass without a limit" : "requests are refused with 503"
+        }.`,
+        { limiter: name, policy: onStoreError },
+      );
+    },
+    () => {
+      // A later outage warns again.
+      warnStore = warnOnce(logger, SCOPE);
+      try {
+        logger.info?.(
+          { code: "INF_PALISADE_RATE_LIMIT_STORE_UP", limiter: name },
+          `${SCOPE}: the Redis store answers again; limits apply.`,
+        );
+      } catch {
+        // A broken logger must not break a request.
+      }
+    },
+  );
+  redis?.on?.("error", (error) => health.markDown(error));
+  const guard = <T>(operation: () => Promise<T>): Promise<T> => (redis ? health.run(operation) : operation());
+
+  const keysOf = new WeakMap<IncomingMessage, Keys>();
+
+  function ipKey(req: IncomingMessage): string {
+    const ip = clientIp(req, trust);
+    return `ip:${ip ? ipKeyGenerator(ip, ipv6Subnet) : "unknown"}`;
+  }
+
+  function keysFor(req: IncomingMessage): Keys {
+    let keys = keysOf.get(req);
+    if (!keys) {
+      const submitted = account?.(req);
+      keys = { ip: ipKey(req), account: submitted === undefined ? undefined : accountKey(submitted) };
+      keysOf.set(req, keys);
+    }
+    return keys;
+  }
+
+  type Dimension = "ip" | "account";
+
+  function refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: NextFunction,
+    dimension: Dimension,
+    reason: RateLimitReason,
+    retryAfterSeconds: number | undefined,
+  ): void {
+    const dimensionLimit = dimension === "ip" ? limit : accountLimit;
+    emitSecurityEvent(req, {
+      name: "excess_rate_limit_exceeded",
+      source: SOURCE,
+      description:
+        reason === "store-unavailable"
+          ? `Rate limit "${name}" could not be checked; refused (fail-closed).`
+          : `Rate limit "${name}" exceeded per ${dimension}${reason === "penalty" ? " (penalty box)" : ""}.`,
+      detail: { limiter: name, dimension, reason, limit: dimensionLimit, windowMs, shadow },
+    });
+    palisadeLocals(res).rateLimit = { limiter: name, dimension, reason, shadow };
+    if (shadow) {
+      next();
+      return;
+    }
+    if (retryAfterSeconds !== undefined && !res.headersSent) res.setHeader("Retry-After", String(retryAfterSeconds));
+    const unavailable = reason === "store-unavailable";
+    sendProblem(res, unavailable ? 503 : statusCode, {
+      title: unavailable ? "Service Unavailable" : "Too Many Requests",
+      detail: unavailable
+        ? "The request could not be checked against its rate limit; try again shortly."
+        : `Too many requests${retryAfterSeconds === undefined ? "" : `; try again in ${retryAfterSeconds} seconds`}.`,
+      reason,
+    });
+  }
+
+  const erlLogger = errorLogger(logger);
+
+  function dimensionLimiter(dimension: Dimension): { erl: RateLimitRequestHandler; store: ErlStore } {
+    const inner: ErlStore = redis ? redisStore(redis, `${prefix}${dimension}:`) : new MemoryStore();
+    const store = redis ? guardStore(inner, health) : inner;
+    const skip =
+      dimension === "account"
+        ? (req: Request, res: Response) => keysFor(req).account === undefined || (userSkip?.(req, res) ?? false)
+        : userSkip;
+    const erl = erlRateLimit({
+      windowMs,
+      limit: dimension === "ip" ? limit : accountLimit,
+      statusCode,
+      standardHeaders: shadow ? false : "draft-8",
+      legacyHeaders: options.legacyHeaders ?? false,
+      identifier: dimension === "ip" ? name : `${name}-account`,
+      keyGenerator: (req) => {
+        const keys = keysFor(req);
+        return dimension === "ip" ? keys.ip : keys.account!;
+      },
+      handler: (req, res, next) => refuse(req, res, next, dimension, "rate-limited", undefined),
+      store,
+      passOnStoreError: false,
+      logger: erlLogger,
+      ...(skip ? { skip } : {}),
+      ...(options.skipFailedRequests === undefined ? {} : { skipFailedRequests: options.skipFailedRequests }),
+      ...(options.skipSuccessfulRequests === undefined
+        ? {}
+        : { skipSuccessfulRequests: options.skipSuccessfulRequests }),
+      ...(options.requestWasSuccessful ? { requestWasSuccessful: options.requestWasSuccessful } : {}),
+      ...(options.retryAfter === undefined ? {} : { retryAfter: options.retryAfter }),
+      ...(options.requestPropertyName ? { requestPropertyName: options.requestPropertyName } : {}),
+      ...(options.validate === undefined ? {} : { validate: options.validate }),
+    });
+    return { erl, store };
+  }
+
+  const dimensions: { dimension: Dimension; erl: RateLimitRequestHandler; store: ErlStore }[] = [
+    { dimension: "ip", ...dimensionLimiter("ip") },
+  ];
+  if (account) dimensions.push({ dimension: "account", ...dimensionLimiter("account") });
+
+  let trustChecked = !checkTrustProxy;
+  let forwardedWarned = false;
+  function diagnoseTrust(req: IncomingMessage): void {
+    const app = (req as { app?: { get?(name: string): unknown } }).app;
+    if (!trust && app?.get?.("trust proxy") === true) {
+      warnStartup(
+        "WRN_PALISADE_TRUST_PROXY_PERMISSIVE",
+        'the app\'s `trust proxy` is `true`, so any client can pick its own key with X-Forwarded-For. Set it to your proxies\' addresses (app.set("trust proxy", "loopback")) or pass `trustedProxies`.',
+        { limiter: name },
+      );
+    }
+    if (!forwardedWarned && req.headers["x-forwarded-for"] !== undefined) {
+      const peer = req.socket?.remoteAddress;
+      const appTrust = app?.get?.("trust proxy fn");
+      const trusts = trust ?? (typeof appTrust === "function" ? (appTrust as TrustFunction) : undefined);
+      if (peer && !trusts?.(peer, 0)) {
+        forwardedWarned = true;
+        warnStartup(
+          "WRN_PALISADE_TRUST_PROXY_UNSET",
+          `X-Forwarded-For arrived from ${normalizeIp(peer)}, which is not a trusted proxy, so it is ignored. Behind a proxy every client then shares the proxy's limit: set app.set("trust proxy", <the proxy's address>) or \`trustedProxies\`. Without a proxy, a client sent the header itself and this is harmless.`,
+          { limiter: name, peer: normalizeIp(peer) },
+        );
+      }
+    }
+    trustChecked = forwardedWarned;
+  }
+
+  async function penaltyRemaining(keys: Keys): Promise<{ dimension: Dimension; ms: number }> {
+    const [ipMs, accountMs] = await Promise.all([
+      guard(() => box!.remainingMs(keys.ip)),
+      keys.account === undefined ? 0 : guard(() => box!.remainingMs(keys.account!)),
+    ]);
+    return accountMs > ipMs ? { dimension: "account", ms: accountMs } : { dimension: "ip", ms: ipMs };
+  }
+
+  function onStoreFailure(req: IncomingMessage, res: ServerResponse, next: NextFunction, error: unknown): void {
+    if (!(error instanceof StoreUnavailableError)) {
+      next(error);
+      return;
+    }
+    if (onStoreError === "open") {
+      next();
+      return;
+    }
+    refuse(req, res, next, "ip", "store-unavailable", Math.max(1, Math.ceil(storeTimeoutMs / 1000)));
+  }
+
+  function runDimensions(req: Request, res: Response, next: NextFunction): void {
+    let index = 0;
+    const step = (error?: unknown) => {
+      if (error) {
+        onStoreFailure(req, res, next, error);
+        return;
+      }
+      const current = dimensions[index++];
+      if (!current) next();
+      else current.erl(req, res, step);
+    };
+    step();
+  }
+
+  function withUserKey(req: Request, res: Response, keys: Keys): Keys | Promise<Keys> {
+    if (!userKeyGenerator) return keys;
+    const custom = userKeyGenerator(req, res);
+    const apply = (value: string) => {
+      keys.ip = `key:${value}`;
+      return keys;
+    };
+    return typeof custom === "string" ? apply(custom) : Promise.resolve(custom).then(apply);
+  }
+
+  const middleware = function rateLimitMiddleware(req: Request, res: Response, next: NextFunction): void {
+    if (!trustChecked) diagnoseTrust(req);
+    let keys: Keys | Promise<Keys>;
+    try {
+      keys = withUserKey(req, res, keysFor(req));
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (!box && !(keys instanceof Promise)) {
+      runDimensions(req, res, next);
+      return;
+    }
+    Promise.resolve(keys)
+      .then(async (resolved) => {
+        if (!box) return runDimensions(req, res, next);
+        const boxed = await penaltyRemaining(resolved);
+        if (boxed.ms > 0) {
+          refuse(req, res, next, boxed.dimension, "penalty", Math.ceil(boxed.ms / 1000));
+          return;
+        }
+        runDimensions(req, res, next);
+      })
+      .catch((error: unknown) => onStoreFailure(req, res, next, error));
+  } as RateLimitMiddleware;
+
+  Object.defineProperty(middleware, "limiterName", { value: name, enumerable: true });
+
+  middleware.fail = async (req) => {
+    if (!box) return 0;
+    try {
+      const keys = keysFor(req);
+      const [ipMs, accountMs] = await Promise.all([
+        guard(() => box.fail(keys.ip, penaltyAfter)),
+        keys.account === undefined ? 0 : guard(() => box.fail(keys.account!, accountLimit)),
+      ]);
+      return Math.max(ipMs, accountMs);
+    } catch {
+      // Reported by the store guard; a failed login must still get its answer.
+      return 0;
+    }
+  };
+
+  middleware.reset = async (key) => {
+    if (typeof key !== "string" || key.length === 0) {
+      throw new TypeError(`${SCOPE}: reset(key) needs an address or an account name, got ${String(key)}.`);
+    }
+    const storeKey = isIP(key) ? `ip:${ipKeyGenerator(normalizeIp(key), ipv6Subnet)}` : accountKey(key);
+    await Promise.all([
+      ...dimensions.map(({ store }) => guard(async () => store.resetKey(storeKey))),
+      box ? guard(() => box.reset(storeKey)) : undefined,
+    ]);
+  };
+
+  return middleware;
+}
