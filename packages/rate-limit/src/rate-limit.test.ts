@@ -109,9 +109,7 @@ describe("rateLimit()", () => {
       const app = loginApp(rateLimit({ preset: "sensitive", accountLimit: 3 }), events, "loopback");
       const codes: number[] = [];
       for (let i = 1; i <= 5; i++) {
-        codes.push(
-          (await request(app).post("/login").set("X-Forwarded-For", `198.51.100.${i}`).send(wrong)).status,
-        );
+        codes.push((await request(app).post("/login").set("X-Forwarded-For", `198.51.100.${i}`).send(wrong)).status);
       }
       expect(codes).toEqual([401, 401, 401, 429, 429]);
       expect(events.at(-1)?.detail).toMatchObject({ dimension: "account", limit: 3 });
@@ -128,7 +126,12 @@ describe("rateLimit()", () => {
       const codes: number[] = [];
       for (const [i, email] of emails.entries()) {
         codes.push(
-          (await request(app).post("/login").set("X-Forwarded-For", `198.51.100.${i + 1}`).send({ email })).status,
+          (
+            await request(app)
+              .post("/login")
+              .set("X-Forwarded-For", `198.51.100.${i + 1}`)
+              .send({ email })
+          ).status,
         );
       }
       expect(codes).toEqual([401, 401, 429]);
