@@ -1,0 +1,99 @@
+// The pure-JS HdrHistogram class, imported directly: the package index also loads the
+// WebAssembly build and its decompressor, which perfTiming never uses.
+import hdrInt32 from "hdr-histogram-js/dist/Int32Histogram.js";
+
+const Int32Histogram = hdrInt32.default;
+type Histogram = InstanceType<typeof Int32Histogram>;
+
+/** Latency over the sliding window, in milliseconds (HdrHistogram, 2 significant digits: within 1%). */
+export interface LatencySummary {
+  /** Requests in the window. */
+  count: number;
+  /** Server errors (5xx) in the window. */
+  errors: number;
+  /** `errors / count`, 0 without requests. */
+  errorRate: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+// Microseconds, 2 significant digits; starts sized for 1 s and grows on demand.
+function newHistogram(): Histogram {
+  const histogram = new Int32Histogram(1, 1_000_000, 2);
+  histogram.autoResize = true;
+  return histogram;
+}
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+/**
+ * A sliding window of latencies: `slices` HdrHistograms in a ring, indexed by epoch (the
+ * number of slice lengths since the clock's origin). Recording is O(1); a new epoch clears
+ * the slices it skipped over (at most `slices`), so old data ages out without a timer.
+ */
+export class LatencyWindow {
+  private readonly histograms: Histogram[];
+  private readonly errorCounts: number[];
+  private epoch: number;
+
+  constructor(
+    private readonly slices: number,
+    epoch: number,
+  ) {
+    this.histograms = Array.from({ length: slices }, newHistogram);
+    this.errorCounts = new Array<number>(slices).fill(0);
+    this.epoch = epoch;
+  }
+
+  /** Records one latency in microseconds at `epoch`. */
+  record(micros: number, error: boolean, epoch: number): void {
+    if (epoch !== this.epoch) this.advance(epoch);
+    const index = this.epoch % this.slices;
+    this.histograms[index]!.recordValue(micros);
+    if (error) this.errorCounts[index]!++;
+  }
+
+  /** Moves the window to `epoch`, clearing the slices that fell out of it. A clock going backwards is ignored. */
+  advance(epoch: number): void {
+    if (epoch <= this.epoch) return;
+    const steps = Math.min(this.slices, epoch - this.epoch);
+    for (let step = 1; step <= steps; step++) {
+      const index = (this.epoch + step) % this.slices;
+      this.histograms[index]!.reset();
+      this.errorCounts[index] = 0;
+    }
+    this.epoch = epoch;
+  }
+
+  /** Merges the slices into one summary at `epoch` (allocates; meant for `stats()`, not the request path). */
+  summary(epoch: number): LatencySummary {
+    this.advance(epoch);
+    const merged = newHistogram();
+    let errors = 0;
+    for (let index = 0; index < this.slices; index++) {
+      const histogram = this.histograms[index]!;
+      if (histogram.totalCount > 0) merged.add(histogram);
+      errors += this.errorCounts[index]!;
+    }
+    const count = merged.totalCount;
+    if (count === 0) return { count: 0, errors, errorRate: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
+    // Percentiles report the top of their bucket; never above the largest value seen.
+    const max = merged.maxValue;
+    const ms = (micros: number) => round3(Math.min(micros, max) / 1000);
+    return {
+      count,
+      errors,
+      errorRate: errors / count,
+      mean: ms(merged.mean),
+      p50: ms(merged.getValueAtPercentile(50)),
+      p90: ms(merged.getValueAtPercentile(90)),
+      p95: ms(merged.getValueAtPercentile(95)),
+      p99: ms(merged.getValueAtPercentile(99)),
+      max: ms(max),
+    };
+  }
+}
