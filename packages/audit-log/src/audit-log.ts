@@ -1,0 +1,648 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
+import {
+  attachSecurityEventSink,
+  clientIp,
+  compileTrust,
+  currentRequest,
+  type DeliveredSecurityEvent,
+  enterRequestScope,
+  isLogger,
+  optionChecks,
+  PalisadeConfigError,
+  type PalisadeLogger,
+  type SecurityEventLevel,
+  sendProblem,
+  type TrustFunction,
+  warnOnce,
+} from "@palisade/core";
+import type { RequestHandler } from "express";
+import { type DestinationStream, type Logger, pino } from "pino";
+import { pinoHttp } from "pino-http";
+import { keyBytes } from "./chain.js";
+import { resolveRequestId } from "./correlation.js";
+import {
+  AUDIT_KEYS,
+  type AuditEventName,
+  type AuditLogOptions,
+  BUSINESS_EVENT_NAMES,
+  type Category,
+  DEFAULT_REDACT_PATHS,
+  DEFAULTS,
+  defaultLevel,
+  LEVELS,
+  OPTION_KEYS,
+  ROTATION_KEYS,
+  type RotationOptions,
+} from "./options.js";
+import { neutralise, neutraliseObject } from "./sanitize.js";
+import { ChainWriter } from "./writer.js";
+
+const CONTEXT = Symbol.for("palisade.auditLog.context");
+const DEFAULT_HOLDER = Symbol.for("palisade.auditLog.default");
+const WRITERS = Symbol.for("palisade.auditLog.writers");
+const BUSINESS = new Set<string>(BUSINESS_EVENT_NAMES);
+const MIN_KEY_BYTES = 16;
+
+type Holder = typeof globalThis & {
+  [DEFAULT_HOLDER]?: { logger?: Logger };
+  [WRITERS]?: Map<string, ChainWriter>;
+};
+// Process-wide (shared by every copy of this package): the logger `logger()` falls back to
+// outside requests, and one writer per audit file, since two writers would fork its chain.
+const holder = globalThis as Holder;
+holder[DEFAULT_HOLDER] ??= {};
+holder[WRITERS] ??= new Map();
+const fallbackHolder = holder[DEFAULT_HOLDER];
+const writers = holder[WRITERS];
+
+/** Extra fields of one audit or security event. */
+export interface AuditEventOptions {
+  /** Severity. Defaults to `WARN` for `malicious_*`, `excess_*` and `*_fail*` names, else `INFO`. */
+  level?: SecurityEventLevel;
+  /** One human sentence; never raw attacker input. */
+  description?: string;
+  /** The package or module that raised it. */
+  source?: string;
+}
+
+/** Records audit and security events for one request (or for the process, outside requests). */
+export interface AuditRecorder {
+  /**
+   * Writes one event to the audit trail (chained, durable by default) and to the application
+   * log. Returns the record's `seq` in the trail, or `undefined` when no trail is written.
+   */
+  event(name: AuditEventName, detail?: Record<string, unknown>, options?: AuditEventOptions): number | undefined;
+}
+
+/** What code running on behalf of a request can learn about it. */
+export interface RequestContext {
+  /** The correlation id (also `req.id` and the `X-Request-Id` response header). */
+  readonly requestId: string;
+  /** Set it once the user is known; request lines and audit records carry it. */
+  userId: string | undefined;
+  /** The request-bound child logger: every line carries `requestId`. */
+  readonly logger: Logger;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+}
+
+/** `auditLog()`'s middleware, with the logger and audit trail it owns. */
+export type AuditLogMiddleware = RequestHandler & {
+  /** The application logger (not request-bound). */
+  readonly logger: Logger;
+  /** Path of the active audit file, when the trail is on. */
+  readonly auditFile: string | undefined;
+  /** Records an event outside any request (`sys_startup`, `sys_shutdown`, ...). */
+  event: AuditRecorder["event"];
+  /** Flushes and closes the audit trail and the application log transport. */
+  close(): Promise<void>;
+};
+
+interface Instance {
+  root: Logger;
+  audit: Logger | undefined;
+  writer: ChainWriter | undefined;
+  production: boolean;
+  record(
+    req: IncomingMessage | undefined,
+    name: string,
+    detail?: Record<string, unknown>,
+    extra?: AuditEventOptions,
+  ): number | undefined;
+}
+
+type Req = IncomingMessage & {
+  [CONTEXT]?: Context;
+  route?: { path?: unknown };
+  baseUrl?: string;
+  user?: { id?: unknown };
+};
+type Res = ServerResponse & { locals?: { user?: { id?: unknown }; userId?: unknown } };
+
+class Context implements RequestContext {
+  userId: string | undefined = undefined;
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly requestId: string,
+    readonly instance: Instance,
+  ) {}
+
+  get logger(): Logger {
+    return (this.req as { log?: Logger }).log ?? this.instance.root;
+  }
+}
+
+function contextOf(req: IncomingMessage): Context | undefined {
+  return (req as Req)[CONTEXT];
+}
+
+/**
+ * The current request's context, from any module, across `await`, timers and callbacks;
+ * `undefined` outside a request handled by `auditLog()`.
+ *
+ * @example
+ * export async function findBooking(id) {
+ *   getRequestContext()?.logger.debug({ id }, "loading booking");
+ * }
+ */
+export function getRequestContext(): RequestContext | undefined {
+  const scope = currentRequest();
+  return scope ? contextOf(scope.req) : undefined;
+}
+
+/**
+ * The request-bound logger inside a request (its lines carry `requestId`), otherwise the
+ * application logger of the most recent `auditLog()` (or a plain stdout logger before any).
+ *
+ * @example
+ * import { logger } from "@palisade/audit-log";
+ * logger().info({ bookingId }, "reminder scheduled");
+ */
+export function logger(): Logger {
+  const context = getRequestContext();
+  if (context) return context.logger;
+  fallbackHolder.logger ??= pino({ level: defaultLevel(), formatters: { log: formatLogObject } });
+  return fallbackHolder.logger;
+}
+
+const NOOP_RECORDER: AuditRecorder = { event: () => undefined };
+
+/**
+ * The typed audit API for a request: OWASP vocabulary names plus the booking platform's business
+ * events. Records go to the audit trail (hash-chained, written before the response by default)
+ * and to the application log. A no-op when `auditLog()` is not mounted.
+ *
+ * @example
+ * app.post("/login", (req, res) => {
+ *   audit(req).event("authn_login_fail", { email: req.body.email, reason: "bad password" });
+ *   res.status(401).end();
+ * });
+ */
+export function audit(req: IncomingMessage): AuditRecorder {
+  const context = contextOf(req);
+  if (!context) return NOOP_RECORDER;
+  return { event: (name, detail, extra) => context.instance.record(req, name, detail, extra) };
+}
+
+function severityOf(name: string): SecurityEventLevel {
+  return name.startsWith("malicious_") || name.startsWith("excess_") || name.includes("_fail") ? "WARN" : "INFO";
+}
+
+function pinoLevelOf(severity: SecurityEventLevel): "info" | "warn" | "error" {
+  return severity === "CRITICAL" ? "error" : severity === "WARN" ? "warn" : "info";
+}
+
+function formatLogObject(object: Record<string, unknown>): Record<string, unknown> {
+  const clean = neutraliseObject(object);
+  return clean.category === undefined ? { category: "application", ...clean } : clean;
+}
+
+function routeOf(req: Req): string | undefined {
+  const path = req.route?.path;
+  if (path === undefined) return undefined;
+  return `${req.baseUrl ?? ""}${typeof path === "string" ? path : String(path)}`;
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? "";
+  const query = url.indexOf("?");
+  const path = query === -1 ? url : url.slice(0, query);
+  return path.length > 200 ? `${path.slice(0, 200)}...` : path;
+}
+
+function defaultUserId(request: unknown, response: unknown): unknown {
+  const req = request as Req;
+  const res = response as Res;
+  return req[CONTEXT]?.userId ?? req.user?.id ?? res.locals?.user?.id ?? res.locals?.userId;
+}
+
+function readKey(options: AuditLogOptions["audit"], scope: string): Buffer | undefined {
+  let key: Buffer | undefined;
+  let option = "audit.hmacKey";
+  if (options?.hmacKey !== undefined) {
+    if (typeof options.hmacKey !== "string" && !Buffer.isBuffer(options.hmacKey)) {
+      optionChecks(scope).fail(option, "a string or a Buffer", options.hmacKey);
+    }
+    key = keyBytes(options.hmacKey);
+  } else if (options?.hmacKeyFile !== undefined) {
+    option = "audit.hmacKeyFile";
+    const file = optionChecks(scope).string(option, options.hmacKeyFile, "");
+    try {
+      key = keyBytes(readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new PalisadeConfigError(
+        "ERR_PALISADE_INVALID_OPTION",
+        option,
+        `${scope}: option \`${option}\` must name a readable key file; ${(error as Error).message}.`,
+      );
+    }
+  } else if (process.env.AUDIT_HMAC_KEY) {
+    option = "AUDIT_HMAC_KEY";
+    key = keyBytes(process.env.AUDIT_HMAC_KEY);
+  }
+  if (key && key.length < MIN_KEY_BYTES) {
+    throw new PalisadeConfigError(
+      "ERR_PALISADE_INVALID_OPTION",
+      option,
+      `${scope}: ${option === "AUDIT_HMAC_KEY" ? "the environment variable" : "option"} \`${option}\` must be at least ${MIN_KEY_BYTES} bytes, got ${key.length}.`,
+    );
+  }
+  return key;
+}
+
+function rotationOf(
+  check: ReturnType<typeof optionChecks>,
+  prefix: string,
+  value: RotationOptions | undefined,
+  fallback: Required<RotationOptions>,
+): Required<RotationOptions> {
+  const rotation = check.object(prefix, value, ROTATION_KEYS) ?? {};
+  const maxSize = check.number(`${prefix}.maxSize`, rotation.maxSize, fallback.maxSize, { min: 1024, integer: true });
+  const maxFiles = check.number(`${prefix}.maxFiles`, rotation.maxFiles, fallback.maxFiles, { min: 0, integer: true });
+  if (maxFiles === 1) check.fail(`${prefix}.maxFiles`, "0 (keep every file) or at least 2", maxFiles);
+  return { maxSize, maxFiles };
+}
+
+function canResolve(name: string): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve(name);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Structured JSON logging and an audit trail on pino and pino-http: one line per request
+ * (method, route template, status, duration, client IP, user id, request id), correlation ids
+ * carried through `AsyncLocalStorage`, the sink for `@palisade/core` security events, redaction,
+ * rotation, and a hash-chained audit file. Mount it first.
+ *
+ * @example
+ * const log = auditLog({ dir: process.env.LOG_DIR });
+ * app.use(log);
+ * app.post("/bookings", (req, res) => {
+ *   audit(req).event("booking_created", { bookingId: 42 });
+ *   res.status(201).json({ id: 42 });
+ * });
+ * app.use(errorHandler());
+ */
+export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddleware {
+  const scope = "auditLog";
+  const check = optionChecks(scope);
+  check.object("", options, OPTION_KEYS);
+  const dir = options.dir === undefined ? undefined : resolve(check.string("dir", options.dir, ""));
+  const appFile = check.string("appFile", options.appFile, DEFAULTS.appFile);
+  const level = check.oneOf("level", options.level, LEVELS, defaultLevel());
+  const rotation = rotationOf(check, "rotation", options.rotation, {
+    maxSize: DEFAULTS.maxSize,
+    maxFiles: DEFAULTS.maxFiles,
+  });
+  const auditOptions = check.object("audit", options.audit, AUDIT_KEYS) ?? {};
+  const auditRotation = rotationOf(check, "audit.rotation", auditOptions.rotation, rotation);
+  if (auditOptions.file !== undefined && auditOptions.file !== false) check.string("audit.file", auditOptions.file, "");
+  const auditFile = auditOptions.file === undefined ? DEFAULTS.auditFile : auditOptions.file;
+  const durable = check.boolean("audit.durable", auditOptions.durable, DEFAULTS.durable);
+  const fsync = check.boolean("audit.fsync", auditOptions.fsync, DEFAULTS.fsync);
+  const extraRedact = check.stringArray("redact", options.redact, []);
+  const replaceRedaction = check.boolean(
+    "dangerouslyReplaceDefaultRedaction",
+    options.dangerouslyReplaceDefaultRedaction,
+    false,
+  );
+  const header = check.string("requestIdHeader", options.requestIdHeader, DEFAULTS.requestIdHeader).toLowerCase();
+  if (!/^[a-z0-9-]+$/.test(header)) check.fail("requestIdHeader", "a header name", options.requestIdHeader);
+  const trustIncoming = check.boolean("trustIncomingId", options.trustIncomingId, true);
+  const maxIdLength = check.number("maxIdLength", options.maxIdLength, DEFAULTS.maxIdLength, {
+    min: 1,
+    max: 1024,
+    integer: true,
+  });
+  const generateId = check.func<() => string>("generateId", options.generateId, randomUUID)!;
+  const userIdOf = check.func<(req: unknown, res: unknown) => unknown>("userId", options.userId, defaultUserId)!;
+  const production = check.boolean("production", options.production, process.env.NODE_ENV === "production");
+  if (options.logger !== undefined && !isLogger(options.logger)) {
+    check.fail("logger", "a logger with a warn(details, message) method", options.logger);
+  }
+  if (options.destination !== undefined && (typeof options.destination !== "object" || options.destination === null)) {
+    check.fail("destination", "a writable stream", options.destination);
+  }
+  const prettyTarget = canResolve("pino-pretty");
+  const prettyDefault =
+    level !== "silent" && defaultLevel() === "debug" && !dir && !options.destination && !!prettyTarget;
+  const pretty = check.boolean("pretty", options.pretty, prettyDefault);
+  if (pretty && (dir || options.destination)) {
+    throw new PalisadeConfigError(
+      "ERR_PALISADE_CONFLICTING_OPTIONS",
+      "pretty",
+      `${scope}: option \`pretty\` writes to stdout and cannot be combined with \`${dir ? "dir" : "destination"}\`.`,
+    );
+  }
+  if (pretty && !prettyTarget) {
+    check.fail("pretty", "false when the optional peer pino-pretty is not installed", true);
+  }
+  const key = auditFile && dir ? readKey(auditOptions, scope) : undefined;
+  const trust: TrustFunction | undefined =
+    options.trustedProxies === undefined ? undefined : compileTrust(options.trustedProxies, "trustedProxies", scope);
+
+  let transport: (DestinationStream & NodeJS.EventEmitter & { end(): void }) | undefined;
+  let destination: DestinationStream;
+  if (options.destination) {
+    destination = options.destination;
+  } else if (dir) {
+    mkdirSync(dir, { recursive: true });
+    transport = pino.transport({
+      target: canResolve("pino-roll") ?? "pino-roll",
+      options: {
+        file: join(dir, appFile),
+        size: `${rotation.maxSize}b`,
+        mkdir: true,
+        ...(rotation.maxFiles > 0 ? { limit: { count: rotation.maxFiles - 1, removeOtherLogFiles: true } } : {}),
+      },
+    });
+    destination = transport;
+  } else if (pretty) {
+    transport = pino.transport({ target: prettyTarget!, options: { colorize: true, destination: 1 } });
+    destination = transport;
+  } else {
+    destination = pino.destination({ dest: 1, sync: true });
+  }
+
+  const redact = {
+    paths: [...(replaceRedaction ? [] : DEFAULT_REDACT_PATHS), ...extraRedact],
+    censor: "[REDACTED]",
+  };
+  const base = { pid: process.pid };
+  let root: Logger;
+  try {
+    root = pino(
+      {
+        level,
+        base,
+        redact,
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { log: formatLogObject },
+      },
+      destination,
+    );
+  } catch (error) {
+    throw new PalisadeConfigError(
+      "ERR_PALISADE_INVALID_OPTION",
+      "redact",
+      `${scope}: option \`redact\` must list valid pino redaction paths; ${(error as Error).message}.`,
+    );
+  }
+
+  const warn = warnOnce(options.logger ?? (root as unknown as PalisadeLogger), scope);
+  transport?.on("error", (error) => {
+    warn("WRN_PALISADE_LOG_TRANSPORT", "the application log transport failed; lines may be lost.", {
+      error: String((error as Error)?.message ?? error),
+    });
+  });
+
+  let writer: ChainWriter | undefined;
+  let auditLogger: Logger | undefined;
+  if (dir && auditFile) {
+    if (!key) {
+      warn(
+        "WRN_PALISADE_AUDIT_NO_KEY",
+        "no HMAC key (AUDIT_HMAC_KEY, audit.hmacKey or audit.hmacKeyFile): the audit trail is written without its tamper-evident chain.",
+      );
+    }
+    const path = join(dir, auditFile);
+    writer = writers.get(path);
+    if (writer) {
+      writer.refs++;
+    } else {
+      writer = new ChainWriter({
+        dir,
+        file: auditFile,
+        maxSize: auditRotation.maxSize,
+        maxFiles: auditRotation.maxFiles,
+        key,
+        durable,
+        fsync,
+        onWarning: (code, message, details) => warn(code, message, details),
+      });
+      writers.set(path, writer);
+    }
+    auditLogger = pino(
+      {
+        level: "trace",
+        base,
+        redact,
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { log: formatLogObject },
+      },
+      writer,
+    );
+  } else if (production) {
+    warn("WRN_PALISADE_AUDIT_NO_TRAIL", "no `dir`: audit and security events go to the application log only.");
+  }
+
+  const instance: Instance = {
+    root,
+    audit: auditLogger,
+    writer,
+    production,
+    record(req, name, detail, extra = {}) {
+      const severity = extra.level ?? severityOf(name);
+      const method = pinoLevelOf(severity);
+      const category: Category = BUSINESS.has(name) ? "audit" : "security";
+      const entry: Record<string, unknown> = { category, event: name, severity };
+      if (extra.description !== undefined) entry.description = extra.description;
+      if (extra.source !== undefined) entry.source = extra.source;
+      if (req) {
+        const context = contextOf(req);
+        if (context) entry.requestId = context.requestId;
+        entry.method = req.method;
+        entry.route = routeOf(req as Req) ?? pathOf(req);
+        entry.ip = trust ? clientIp(req, trust) : clientIp(req);
+        const userId = safeUserId(req, context?.res);
+        if (userId !== undefined) entry.userId = userId;
+      }
+      if (detail !== undefined) entry.detail = detail;
+      root[method](entry, name);
+      if (!auditLogger || !writer) return undefined;
+      auditLogger[method](entry, name);
+      return writer.lastSeq;
+    },
+  };
+
+  function safeUserId(req: IncomingMessage, res: ServerResponse | undefined): string | undefined {
+    try {
+      const id = userIdOf(req, res ?? {});
+      return id === undefined || id === null ? undefined : neutralise(String(id));
+    } catch {
+      return undefined;
+    }
+  }
+
+  const onSecurityEvent = (event: DeliveredSecurityEvent, req: IncomingMessage) => {
+    instance.record(req, event.name, event.detail, {
+      level: event.level,
+      description: event.description,
+      source: event.source,
+    });
+  };
+
+  const requestLine = (req: IncomingMessage, res: ServerResponse, durationMs: number) => {
+    const line: Record<string, unknown> = {
+      category: "application",
+      method: req.method,
+      route: routeOf(req as Req),
+      status: res.statusCode,
+      durationMs,
+      ip: trust ? clientIp(req, trust) : clientIp(req),
+    };
+    if (line.route === undefined) line.path = pathOf(req);
+    const userId = safeUserId(req, res);
+    if (userId !== undefined) line.userId = userId;
+    return line;
+  };
+
+  const httpLogger = pinoHttp({
+    logger: root,
+    quietReqLogger: true,
+    quietResLogger: true,
+    wrapSerializers: false,
+    serializers: { req: () => undefined },
+    customAttributeKeys: { reqId: "requestId", responseTime: "durationMs" },
+    genReqId: (req) => (req as { id?: string }).id ?? generateId(),
+    customLogLevel: (_req, res, error) =>
+      error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
+    customSuccessObject: (req, res, value: { durationMs: number }) => requestLine(req, res, value.durationMs),
+    customErrorObject: (req, res, _error, value: { durationMs: number }) => requestLine(req, res, value.durationMs),
+    customSuccessMessage: (req, res) =>
+      !req.readableAborted && res.writableEnded ? "request completed" : "request aborted",
+    customErrorMessage: () => "request failed",
+  });
+
+  fallbackHolder.logger = root;
+
+  const middleware = function auditLogMiddleware(req: IncomingMessage, res: ServerResponse, next: () => void) {
+    const requestId = resolveRequestId(req.headers, header, trustIncoming, maxIdLength, generateId);
+    (req as { id?: unknown }).id = requestId;
+    if (!res.hasHeader(header)) res.setHeader(header, requestId);
+    (req as Req)[CONTEXT] = new Context(req, res, requestId, instance);
+    attachSecurityEventSink(req, onSecurityEvent);
+    enterRequestScope(req, res, () => httpLogger(req, res, next));
+  } as unknown as AuditLogMiddleware;
+
+  let closing: Promise<void> | undefined;
+  Object.defineProperties(middleware, {
+    logger: { value: root, enumerable: true },
+    auditFile: { get: () => writer?.path, enumerable: true },
+    event: {
+      value: (name: AuditEventName, detail?: Record<string, unknown>, extra?: AuditEventOptions) =>
+        instance.record(currentRequest()?.req, name, detail, extra),
+      enumerable: true,
+    },
+    close: {
+      value: () => {
+        closing ??= new Promise<void>((done) => {
+          if (writer && --writer.refs === 0) {
+            writer.close();
+            writers.delete(join(writer.dir, auditFile || ""));
+          }
+          if (!transport) {
+            root.flush(() => done());
+            return;
+          }
+          transport.once("close", () => done());
+          transport.end();
+        });
+        return closing;
+      },
+      enumerable: true,
+    },
+  });
+  return middleware;
+}
+
+/** Options of {@link errorHandler}. */
+export interface ErrorHandlerOptions {
+  /**
+   * Send no error message for 5xx responses (only the status title and the incident id).
+   * Defaults to `auditLog()`'s `production`, else `NODE_ENV === "production"`.
+   */
+  production?: boolean;
+}
+
+const ERROR_HANDLER_KEYS = ["production"] as const satisfies readonly (keyof ErrorHandlerOptions)[];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type HttpError = Error & { status?: unknown; statusCode?: unknown; expose?: unknown };
+
+function statusOf(error: HttpError | undefined): number {
+  const status = error?.status ?? error?.statusCode;
+  return typeof status === "number" && Number.isInteger(status) && status >= 400 && status <= 599 ? status : 500;
+}
+
+/**
+ * The last middleware: logs each error once (request id, route, stack) and answers RFC 9457
+ * `application/problem+json` carrying the incident id (the request id). In production a 5xx
+ * answer holds no error message, stack, SQL or other internals; 4xx errors marked `expose`
+ * (http-errors, body-parser) keep their message.
+ *
+ * @example
+ * app.use(auditLog({ dir: process.env.LOG_DIR }));
+ * // ... routes ...
+ * app.use(errorHandler());
+ */
+export function errorHandler(options: Readonly<ErrorHandlerOptions> = {}) {
+  const check = optionChecks("errorHandler");
+  check.object("", options, ERROR_HANDLER_KEYS);
+  const productionOption =
+    options.production === undefined ? undefined : check.boolean("production", options.production, false);
+  const logged = new WeakSet<object>();
+
+  return function auditLogErrorHandler(
+    thrown: unknown,
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (error?: unknown) => void,
+  ): void {
+    const error = (thrown instanceof Error ? thrown : new Error(String(thrown))) as HttpError;
+    const context = contextOf(req);
+    const production = productionOption ?? context?.instance.production ?? process.env.NODE_ENV === "production";
+    const status = statusOf(error);
+    const incidentId =
+      context?.requestId ??
+      (typeof (req as { id?: unknown }).id === "string" ? String((req as { id?: unknown }).id) : randomUUID());
+    const key = typeof thrown === "object" && thrown !== null ? thrown : error;
+    if (!logged.has(key)) {
+      logged.add(key);
+      const log = context?.logger ?? logger();
+      const entry = {
+        category: "application",
+        err: error,
+        status,
+        method: req.method,
+        route: routeOf(req as Req) ?? pathOf(req),
+        incidentId,
+        ...(context ? {} : { requestId: incidentId }),
+      };
+      try {
+        if (status >= 500) log.error(entry, "request error");
+        else log.warn(entry, "request error");
+      } catch {
+        // A failing logger must not stop the error response.
+      }
+    }
+    if (res.headersSent) {
+      next(thrown);
+      return;
+    }
+    const exposeMessage = status < 500 ? error.expose !== false : !production;
+    sendProblem(res, status, {
+      ...(exposeMessage && error.message ? { detail: neutralise(error.message) } : {}),
+      ...(UUID.test(incidentId) ? { instance: `urn:uuid:${incidentId}` } : {}),
+      incidentId,
+    });
+  };
+}

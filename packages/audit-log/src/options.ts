@@ -1,0 +1,216 @@
+import type { OwaspEventName, PalisadeLogger, SecurityEventName, TrustedProxies } from "@palisade/core";
+import type { DestinationStream } from "pino";
+
+/** The `category` every log line carries, so a log stack can route it. */
+export const CATEGORIES = ["audit", "security", "performance", "application"] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+/** Business events of the booking platform, written to the audit trail with `category: "audit"`. */
+export const BUSINESS_EVENT_NAMES = [
+  "booking_created",
+  "booking_rescheduled",
+  "booking_cancelled",
+  "payment_captured",
+  "payment_failed",
+  "payment_refunded",
+  "admin_action",
+] as const;
+export type BusinessEventName = (typeof BUSINESS_EVENT_NAMES)[number];
+
+/** What `audit(req).event()` accepts: OWASP vocabulary names (and their open families) or a business event. */
+export type AuditEventName = SecurityEventName | OwaspEventName | BusinessEventName;
+
+export const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+export type Level = (typeof LEVELS)[number];
+
+/**
+ * Paths redacted by default (pino `redact` syntax). Values that look like card numbers are masked
+ * wherever they appear, whatever the key.
+ */
+export const DEFAULT_REDACT_PATHS = [
+  "password",
+  "newPassword",
+  "currentPassword",
+  "oldPassword",
+  "token",
+  "accessToken",
+  "refreshToken",
+  "idToken",
+  "resetToken",
+  "reset_token",
+  "apiKey",
+  "secret",
+  "clientSecret",
+  "authorization",
+  "cookie",
+  "cardNumber",
+  "card_number",
+  "pan",
+  "cvv",
+  "cvc",
+  "*.password",
+  "*.newPassword",
+  "*.currentPassword",
+  "*.oldPassword",
+  "*.token",
+  "*.accessToken",
+  "*.refreshToken",
+  "*.idToken",
+  "*.resetToken",
+  "*.reset_token",
+  "*.apiKey",
+  "*.secret",
+  "*.clientSecret",
+  "*.authorization",
+  "*.cookie",
+  "*.cardNumber",
+  "*.card_number",
+  "*.pan",
+  "*.cvv",
+  "*.cvc",
+  "*.headers.authorization",
+  "*.headers.cookie",
+  'headers["set-cookie"]',
+  '*.headers["set-cookie"]',
+] as const;
+
+export interface RotationOptions {
+  /** Rotate a file once it reaches this many bytes. Defaults to `10 * 1024 * 1024` (10 MB). */
+  maxSize?: number;
+  /** Files kept per log (the active one included); older ones are deleted. Defaults to `10`. */
+  maxFiles?: number;
+}
+
+export interface AuditTrailOptions {
+  /**
+   * Audit trail file name inside `dir`; files are numbered `audit.1.log`, `audit.2.log`, ...
+   * `false` sends audit and security events to the application log only. Defaults to `"audit.log"`.
+   */
+  file?: string | false;
+  /**
+   * Write each audit record synchronously (in the calling thread) before `event()` returns, so a
+   * record acknowledged by a response survives a crash of the process. `false` batches records
+   * and writes them on the next turn of the event loop. Defaults to `true`.
+   */
+  durable?: boolean;
+  /**
+   * Also `fsync` after each durable write, so records survive an OS crash or power loss too
+   * (costs far more than `durable` alone). Defaults to `false`.
+   */
+  fsync?: boolean;
+  /**
+   * HMAC key for the tamper-evident chain (at least 16 bytes). Defaults to the `AUDIT_HMAC_KEY`
+   * environment variable, then the contents of `hmacKeyFile`; without either, chaining is off
+   * and one `WRN_PALISADE_AUDIT_NO_KEY` warning is logged.
+   */
+  hmacKey?: string | Buffer;
+  /** File holding the HMAC key (surrounding whitespace ignored). Defaults to `undefined`. */
+  hmacKeyFile?: string;
+  /** Rotation of the audit files. Defaults to the top-level `rotation`. */
+  rotation?: RotationOptions;
+}
+
+export interface AuditLogOptions {
+  /**
+   * Directory for `app.<n>.log` (rotated by pino-roll on a worker thread) and the audit trail
+   * `audit.<n>.log`. Created if missing. Without it, application logs go to stdout and the
+   * audit trail is off. Defaults to `undefined`.
+   */
+  dir?: string;
+  /** Application log file name inside `dir` (pino-roll numbers it). Defaults to `"app.log"`. */
+  appFile?: string;
+  /**
+   * Where application logs go instead of stdout or `dir` (a pino destination, e.g. a stream in
+   * tests). Conflicts with `pretty`. Defaults to `undefined`.
+   */
+  destination?: DestinationStream;
+  /**
+   * Minimum level of application logs. Defaults to `"debug"` when `NODE_ENV` is `development` or
+   * unset, `"silent"` when it is `test`, otherwise `"info"`.
+   */
+  level?: Level;
+  /**
+   * Pretty, colourised stdout through the optional peer `pino-pretty`. Defaults to `true` in
+   * development when `pino-pretty` is installed and neither `dir` nor `destination` is set.
+   */
+  pretty?: boolean;
+  /** Rotation of `app.log` (and of the audit trail unless `audit.rotation` says otherwise). Defaults to 10 MB x 10 files. */
+  rotation?: RotationOptions;
+  /** The audit trail: file, durability, HMAC key. Defaults to `{}`. */
+  audit?: AuditTrailOptions;
+  /** Extra pino `redact` paths, added to {@link DEFAULT_REDACT_PATHS}. Defaults to `[]`. */
+  redact?: readonly string[];
+  /**
+   * Replace the default redaction paths instead of adding to them (card numbers are still masked).
+   * Defaults to `false`.
+   */
+  dangerouslyReplaceDefaultRedaction?: boolean;
+  /** Response and request header carrying the request id. Defaults to `"x-request-id"`. */
+  requestIdHeader?: string;
+  /** Accept a well-formed incoming request id (else a new one is generated). Defaults to `true`. */
+  trustIncomingId?: boolean;
+  /** Longest incoming request id accepted. Defaults to `128`. */
+  maxIdLength?: number;
+  /** Generates request ids when none is accepted. Defaults to `crypto.randomUUID`. */
+  generateId?: () => string;
+  /**
+   * The user id for request lines and audit records. Defaults to the context's `userId`, then
+   * `req.user.id`, then `res.locals.user.id`.
+   */
+  userId?: (req: unknown, res: unknown) => string | number | undefined;
+  /** Proxies trusted to report the client address (see `clientIp` in `@palisade/core`). Defaults to the app's `trust proxy`. */
+  trustedProxies?: TrustedProxies;
+  /** Where configuration warnings go. Defaults to the application logger. */
+  logger?: PalisadeLogger;
+  /** Production behaviour of `errorHandler()` (no error messages sent). Defaults to `NODE_ENV === "production"`. */
+  production?: boolean;
+}
+
+export const OPTION_KEYS = [
+  "dir",
+  "appFile",
+  "destination",
+  "level",
+  "pretty",
+  "rotation",
+  "audit",
+  "redact",
+  "dangerouslyReplaceDefaultRedaction",
+  "requestIdHeader",
+  "trustIncomingId",
+  "maxIdLength",
+  "generateId",
+  "userId",
+  "trustedProxies",
+  "logger",
+  "production",
+] as const satisfies readonly (keyof AuditLogOptions)[];
+
+export const AUDIT_KEYS = [
+  "file",
+  "durable",
+  "fsync",
+  "hmacKey",
+  "hmacKeyFile",
+  "rotation",
+] as const satisfies readonly (keyof AuditTrailOptions)[];
+
+export const ROTATION_KEYS = ["maxSize", "maxFiles"] as const satisfies readonly (keyof RotationOptions)[];
+
+export const DEFAULTS = {
+  appFile: "app.log",
+  auditFile: "audit.log",
+  maxSize: 10 * 1024 * 1024,
+  maxFiles: 10,
+  requestIdHeader: "x-request-id",
+  maxIdLength: 128,
+  durable: true,
+  fsync: false,
+} as const;
+
+/** Level used when none is passed, from `NODE_ENV`. */
+export function defaultLevel(env = process.env.NODE_ENV): Level {
+  if (env === undefined || env === "" || env === "development") return "debug";
+  if (env === "test") return "silent";
+  return "info";
+}
