@@ -11,6 +11,7 @@ import { appointmentRoutes } from "./routes/appointments.js";
 import { authRoutes } from "./routes/auth.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { createStore } from "./store.js";
+import { webRoutes } from "./web/pages.js";
 
 export interface AppOptions {
   config: Config;
@@ -53,6 +54,7 @@ export function createBookingApp(options: AppOptions): Express {
     next();
   });
   app.use("/api", api);
+  app.use(webRoutes());
 
   app.use((req, res) => {
     sendProblem(res, 404, { detail: `No route for ${req.method} ${req.path}.` });

@@ -29,7 +29,7 @@ export function findProgram(name: string, debianPackage = name): ProgramLookup {
         "sh",
         [
           "-c",
-          `apt-get install -y -q ${debianPackage} || (apt-get update -q && apt-get install -y -q ${debianPackage})`,
+          `apt-get install -y -q -o DPkg::Lock::Timeout=600 ${debianPackage} || (apt-get update -q -o DPkg::Lock::Timeout=600 && apt-get install -y -q -o DPkg::Lock::Timeout=600 ${debianPackage})`,
         ],
         {
           stdio: "ignore",

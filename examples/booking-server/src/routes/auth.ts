@@ -97,6 +97,11 @@ export function authRoutes(ctx: AppContext): Router {
     res.json({ status: "password_changed" });
   });
 
+  // For pages: who is signed in, without a 401 when nobody is.
+  router.get("/session", (req, res) => {
+    res.json({ user: req.user ?? null });
+  });
+
   router.get("/me", requireUser(), (req, res) => {
     res.json({ user: req.user });
   });
