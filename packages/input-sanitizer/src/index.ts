@@ -1,1 +1,20 @@
-export {};
+export { inspect } from "./inspect.js";
+export {
+  type AllowEntry,
+  DECODINGS,
+  FIELD_HINTS,
+  type FieldHint,
+  type Finding,
+  type InputSanitizerOptions,
+  type InspectOptions,
+  type InspectRequestOptions,
+  KINDS,
+  type Kind,
+  MODES,
+  type Mode,
+  PARANOIA_LEVELS,
+  type ParanoiaLevel,
+  type RequestInspection,
+  SOURCES,
+  type Source,
+} from "./options.js";

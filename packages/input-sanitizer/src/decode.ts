@@ -1,0 +1,287 @@
+import { DECODINGS } from "./options.js";
+
+export type Decoding = (typeof DECODINGS)[number];
+
+/** One form of an input: the text and the decodings that produced it from the raw value. */
+export interface Variant {
+  text: string;
+  decodings: readonly Decoding[];
+}
+
+const HEX = /^[0-9a-fA-F]$/;
+
+function hexValue(text: string, start: number, length: number): number {
+  if (start + length > text.length) return -1;
+  let value = 0;
+  for (let i = start; i < start + length; i++) {
+    const c = text[i]!;
+    if (!HEX.test(c)) return -1;
+    value = value * 16 + Number.parseInt(c, 16);
+  }
+  return value;
+}
+
+// Lenient UTF-8: overlong forms (%c0%ae for ".") decode to the character they spell, which
+// is exactly what strict decoders refuse and what attackers rely on; invalid bytes stay as
+// Latin-1 characters so nothing is lost.
+function decodeBytes(bytes: number[]): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      out += String.fromCharCode(b);
+      continue;
+    }
+    const need = b >= 0xf0 && b < 0xf8 ? 3 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xc0 && b < 0xe0 ? 1 : 0;
+    if (need === 0) {
+      out += String.fromCharCode(b);
+      continue;
+    }
+    let cp = b & (need === 1 ? 0x1f : need === 2 ? 0x0f : 0x07);
+    let ok = i + need < bytes.length;
+    for (let k = 1; ok && k <= need; k++) {
+      const next = bytes[i + k]!;
+      if ((next & 0xc0) !== 0x80) ok = false;
+      else cp = (cp << 6) | (next & 0x3f);
+    }
+    if (!ok || cp > 0x10ffff) {
+      out += String.fromCharCode(b);
+      continue;
+    }
+    out += String.fromCodePoint(cp);
+    i += need;
+  }
+  return out;
+}
+
+/** One round of percent-decoding, with `%uXXXX` and overlong UTF-8. Returns the input when nothing decodes. */
+export function urlDecodeOnce(text: string): string {
+  if (!text.includes("%")) return text;
+  let out = "";
+  let bytes: number[] = [];
+  const flush = () => {
+    if (bytes.length > 0) out += decodeBytes(bytes);
+    bytes = [];
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "%") {
+      if ((text[i + 1] === "u" || text[i + 1] === "U") && hexValue(text, i + 2, 4) >= 0) {
+        flush();
+        out += String.fromCharCode(hexValue(text, i + 2, 4));
+        i += 5;
+        continue;
+      }
+      const byte = hexValue(text, i + 1, 2);
+      if (byte >= 0) {
+        bytes.push(byte);
+        i += 2;
+        continue;
+      }
+    }
+    flush();
+    out += c;
+  }
+  flush();
+  return out;
+}
+
+const NAMED_ENTITIES: Readonly<Record<string, string>> = {
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  amp: "&",
+  colon: ":",
+  semi: ";",
+  tab: "\t",
+  newline: "\n",
+  lpar: "(",
+  rpar: ")",
+  sol: "/",
+  bsol: "\\",
+  comma: ",",
+  period: ".",
+  excl: "!",
+  num: "#",
+  nbsp: " ",
+  equals: "=",
+  grave: "`",
+  lsqb: "[",
+  rsqb: "]",
+  lbrack: "[",
+  rbrack: "]",
+  lcub: "{",
+  rcub: "}",
+  plus: "+",
+  percnt: "%",
+  dollar: "$",
+  ast: "*",
+  quest: "?",
+  vert: "|",
+  lowbar: "_",
+  hyphen: "-",
+  dash: "-",
+  commat: "@",
+};
+
+/** Decodes numeric and common named HTML character references, with or without the `;`. */
+export function htmlDecode(text: string): string {
+  if (!text.includes("&")) return text;
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c !== "&") {
+      out += c;
+      continue;
+    }
+    let j = i + 1;
+    if (text[j] === "#") {
+      j++;
+      const hex = text[j] === "x" || text[j] === "X";
+      if (hex) j++;
+      const digitsStart = j;
+      while (j < text.length && j - digitsStart < 8 && (hex ? HEX.test(text[j]!) : text[j]! >= "0" && text[j]! <= "9"))
+        j++;
+      if (j > digitsStart) {
+        const cp = Number.parseInt(text.slice(digitsStart, j), hex ? 16 : 10);
+        if (cp <= 0x10ffff) {
+          out += String.fromCodePoint(cp);
+          if (text[j] === ";") j++;
+          i = j - 1;
+          continue;
+        }
+      }
+      out += c;
+      continue;
+    }
+    while (j < text.length && j - i <= 9 && /[a-zA-Z]/.test(text[j]!)) j++;
+    const name = text.slice(i + 1, j).toLowerCase();
+    const value = NAMED_ENTITIES[name];
+    if (value !== undefined) {
+      out += value;
+      if (text[j] === ";") j++;
+      i = j - 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+/** Decodes JavaScript (`\x41`, `\u0041`, `\u{41}`, `\101`) and CSS (`\41 `, `\j`) escapes. */
+export function escapeDecode(text: string): string {
+  if (!text.includes("\\")) return text;
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c !== "\\" || i + 1 >= text.length) {
+      out += c;
+      continue;
+    }
+    const n = text[i + 1]!;
+    if ((n === "x" || n === "X") && hexValue(text, i + 2, 2) >= 0) {
+      out += String.fromCharCode(hexValue(text, i + 2, 2));
+      i += 3;
+    } else if ((n === "u" || n === "U") && text[i + 2] === "{") {
+      const end = text.indexOf("}", i + 3);
+      const cp = end > 0 && end - i <= 10 ? hexValue(text, i + 3, end - i - 3) : -1;
+      if (cp >= 0 && cp <= 0x10ffff) {
+        out += String.fromCodePoint(cp);
+        i = end;
+      } else out += c;
+    } else if ((n === "u" || n === "U") && hexValue(text, i + 2, 4) >= 0) {
+      out += String.fromCharCode(hexValue(text, i + 2, 4));
+      i += 5;
+    } else if (n >= "0" && n <= "7" && /^[0-7]{3}$/.test(text.slice(i + 1, i + 4))) {
+      out += String.fromCharCode(Number.parseInt(text.slice(i + 1, i + 4), 8));
+      i += 3;
+    } else if (HEX.test(n)) {
+      // CSS: up to six hex digits and one optional space.
+      let j = i + 1;
+      while (j < text.length && j - i <= 6 && HEX.test(text[j]!)) j++;
+      const cp = Number.parseInt(text.slice(i + 1, j), 16);
+      if (cp > 0 && cp <= 0x10ffff) {
+        out += String.fromCodePoint(cp);
+        if (text[j] === " ") j++;
+        i = j - 1;
+      } else out += c;
+    } else if (/[a-zA-Z]/.test(n)) {
+      out += n === "n" ? "\n" : n === "r" ? "\r" : n === "t" ? "\t" : n;
+      i += 1;
+    } else out += c;
+  }
+  return out;
+}
+
+// Characters browsers, shells and databases ignore or treat as their ASCII look-alikes.
+const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u00ad\u034f\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]/g;
+const CONFUSABLES: Readonly<Record<string, string>> = {
+  "\u2018": "'",
+  "\u2019": "'",
+  "\u201b": "'",
+  "\u2032": "'",
+  "\u02bc": "'",
+  "\u201c": '"',
+  "\u201d": '"',
+  "\u201e": '"',
+  "\u2033": '"',
+  "\u2215": "/",
+  "\u2044": "/",
+  "\u2216": "\\",
+  "\u29f5": "\\",
+  "\u00bc": "<",
+  "\u00be": ">",
+  "\u02c2": "<",
+  "\u02c3": ">",
+  "\u2039": "<",
+  "\u203a": ">",
+};
+const CONFUSABLE_CHARS = /[\u2018\u2019\u201b\u2032\u02bc\u201c\u201d\u201e\u2033\u2215\u2044\u2216\u29f5\u02c2\u02c3\u2039\u203a]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them.
+const NEEDS_UNICODE = /[^\u0009\u000a\u000d\u0020-\u007e]/;
+
+/** NFKC (full-width forms), look-alike quotes and slashes, and NUL / zero-width / control characters removed. */
+export function unicodeNormalize(text: string): string {
+  if (!NEEDS_UNICODE.test(text)) return text;
+  return text
+    .normalize("NFKC")
+    .replace(INVISIBLE, "")
+    .replace(CONFUSABLE_CHARS, (c) => CONFUSABLES[c] ?? c);
+}
+
+/** The `\xbc` / `\xbe` half-byte trick: characters that become `<`/`>` when a proxy strips the high bit. */
+export function highBitFold(text: string): string {
+  return text.replace(/[\u00bc\u00be]/g, (c) => CONFUSABLES[c] ?? c);
+}
+
+/**
+ * The raw value and every distinct form the bounded decoding layers expose: URL (up to
+ * `urlRounds`), HTML entities, JS/CSS escapes, Unicode normalisation. Each layer runs on the
+ * output of the previous one; the chain stays short and every step is linear.
+ */
+export function variantsOf(raw: string, urlRounds = 3): Variant[] {
+  const variants: Variant[] = [{ text: raw, decodings: [] }];
+  let current = raw;
+  let chain: Decoding[] = [];
+  const push = (text: string, decoding: Decoding) => {
+    if (text === current) return;
+    chain = [...chain, decoding];
+    current = text;
+    variants.push({ text, decodings: chain });
+  };
+  for (let round = 0; round < urlRounds; round++) {
+    const next = urlDecodeOnce(current);
+    if (next === current) break;
+    push(next, "url");
+  }
+  push(htmlDecode(current), "html-entity");
+  push(escapeDecode(current), "escape");
+  // Entities can hide escapes and the other way round; one more pass of each covers the usual nesting.
+  if (current.includes("&") || current.includes("\\")) {
+    push(htmlDecode(escapeDecode(current)), "html-entity");
+  }
+  push(unicodeNormalize(current), "unicode");
+  if (current.includes("%")) push(urlDecodeOnce(current), "url");
+  return variants;
+}

@@ -1,0 +1,175 @@
+// An HTML tokenizer for XSS: find tags the way a browser would start one ("<" then a letter,
+// "/", "!" or "?"), read the tag name and attributes, and judge tags, event handlers and URL
+// schemes; plus the attribute-breakout and script-sink shapes that need no tag.
+
+export interface XssHit {
+  rule: string;
+  paranoiaLevel: 1 | 2 | 3 | 4;
+  index: number;
+}
+
+const ALWAYS_DANGEROUS = new Set([
+  "script",
+  "iframe",
+  "frame",
+  "frameset",
+  "object",
+  "embed",
+  "applet",
+  "base",
+  "import",
+  "vmlframe",
+  "xss",
+  "isindex",
+  "xml",
+  "layer",
+  "ilayer",
+  "bgsound",
+  "portal",
+]);
+const RISKY_TAGS = new Set(["style", "meta", "link", "form", "svg", "math", "template", "noscript", "marquee", "animate", "set", "handler", "listener", "textarea", "image", "video", "audio", "source", "details"]);
+const URL_ATTRIBUTES = new Set([
+  "href",
+  "src",
+  "data",
+  "action",
+  "formaction",
+  "xlink:href",
+  "background",
+  "lowsrc",
+  "dynsrc",
+  "poster",
+  "codebase",
+  "code",
+  "content",
+  "to",
+  "from",
+  "values",
+  "by",
+  "srcdoc",
+  "ev:handler",
+  "folder",
+  "xmlns",
+  "style",
+  "value",
+  "attributename",
+]);
+
+const isTagStart = (c: string | undefined) => c !== undefined && /[a-zA-Z!?:%/]/.test(c);
+const isSpaceLike = (c: string) => c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f" || c === "/";
+
+/** `javascript:`, `vbscript:`, `data:text/html` after removing what browsers ignore inside a scheme. */
+export function dangerousScheme(value: string): boolean {
+  // Browsers drop leading spaces and control characters (tab, newline) inside the scheme.
+  let compact = "";
+  for (let i = 0; i < value.length && compact.length < 200; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 32 || (c === 32 && compact.length === 0)) continue;
+    compact += value[i]!.toLowerCase();
+  }
+  const script = /^(?:java|vb|live)script:|^mocha:/.exec(compact);
+  // "Javascript: the good parts" is a book; code after the scheme has code characters.
+  if (script) return SCRIPT_BODY.test(compact.slice(script[0].length));
+  return (
+    compact.startsWith("data:text/html") ||
+    compact.startsWith("data:image/svg") ||
+    compact.startsWith("data:application/x") ||
+    compact.startsWith("data:text/xml") ||
+    (compact.startsWith("data:") && compact.includes(";base64,") && !compact.startsWith("data:image/png") && !compact.startsWith("data:image/jpeg") && !compact.startsWith("data:image/gif") && !compact.startsWith("data:image/webp"))
+  );
+}
+
+const SCRIPT_BODY = /[(`=\\%&;/[]/;
+const SCHEME_AFTER = /(?:^|[=("'\s])\s*(?:java|vb|live)script\s*:/;
+const EVENT_NAME = /^on[a-z]{3,40}$/;
+// Attribute breakout outside a tag: a quote or slash, then `on...=`.
+const BREAKOUT = /["'`/]\s*on[a-z]{3,40}\s*=/gi;
+const BARE_EVENT = /(?:^|[\s;])on(?:load|error|click|mouse[a-z]{2,10}|focus[a-z]{0,4}|blur|key[a-z]{2,5}|submit|change|input|toggle|begin|end|start|finish|animation[a-z]{3,9}|transition[a-z]{3,9}|pointer[a-z]{2,10}|drag[a-z]{0,5}|drop|scroll|resize|wheel|copy|cut|paste|zoom|show|hashchange|message|pageshow|popstate|readystatechange|beforeunload|unload|abort|auxclick|contextmenu|dblclick|play|playing|pause|seeked|seeking|search|select|webkit[a-z]{3,40}|[a-z]{3,40}(?=\s*=\s*[a-z]{2,20}\s*[(`]))\s*=/gi;
+const JS_SINK = /\b(?:alert|eval|prompt|confirm|execScript|setTimeout|setInterval|Function|fetch|atob)\s*(?:\(\s*(?:[\d'"`/)[]|document|window|location|this|top|self|parent|String|atob|\w+\s*\.\s*\w+\s*\))|`)/g;
+const JS_OBJECT = /\b(?:document\s*\.\s*(?:cookie|domain|write|location|body\.innerHTML)|window\s*\.\s*(?:location|name|open)|String\s*\.\s*fromCharCode|\.constructor\s*\.\s*constructor|\.call\s*`|\.apply\s*`|top\s*\[|self\s*\[|globalThis\s*\[|Reflect\s*\.\s*(?:apply|construct|get)|navigation\s*\.\s*navigate|import\s*\(\s*['"`]|javascript\s*:\s*\S)/g;
+const CSS_ATTACK = /(?::\s*expression\s*\(|expression\s*\(\s*(?:alert|eval|javascript|document|window)|-moz-binding\s*:|\bbehaviou?r\s*:\s*url|url\s*\(\s*['"]?\s*(?:javascript|vbscript|data:text\/html)\s*:?|@import\b)/gi;
+const TEMPLATE_SORT = /\]\s*\.\s*sort\s*\.\s*call\s*`|\$\{\s*(?:alert|eval|prompt|confirm)\b/g;
+
+/** XSS hits in `text`. */
+export function xssHits(text: string): XssHit[] {
+  const hits: XssHit[] = [];
+  const lower = text.toLowerCase();
+  const n = text.length;
+  let tags = 0;
+  for (let i = lower.indexOf("<"); i >= 0 && i < n && tags < 200; i = lower.indexOf("<", i + 1)) {
+    let j = i + 1;
+    if (!isTagStart(text[j])) continue;
+    tags++;
+    if (text[j] === "/") j++;
+    if (lower.startsWith("!--", j - 0)) {
+      continue;
+    }
+    if (text[j] === "!" || text[j] === "?" || text[j] === "%") j++;
+    const nameStart = j;
+    while (j < n && /[a-zA-Z0-9:_-]/.test(text[j]!)) j++;
+    const name = lower.slice(nameStart, j).replace(/^:+/, "");
+    if (!name) continue;
+    const bare = name.includes(":") ? name.slice(name.lastIndexOf(":") + 1) : name;
+    if (ALWAYS_DANGEROUS.has(bare)) hits.push({ rule: "xss.dangerous-tag", paranoiaLevel: 1, index: i });
+    else if (RISKY_TAGS.has(bare)) hits.push({ rule: "xss.risky-tag", paranoiaLevel: name === "svg" || name === "math" ? 2 : 2, index: i });
+    else if (/^[a-z]/.test(bare)) hits.push({ rule: "xss.tag", paranoiaLevel: 3, index: i });
+    // Attributes, up to the closing ">" (or the end: truncated payloads count).
+    let attrs = 0;
+    while (j < n && attrs < 64) {
+      while (j < n && isSpaceLike(text[j]!)) j++;
+      if (j >= n || text[j] === ">" || text[j] === "<") break;
+      const attrStart = j;
+      while (j < n && !isSpaceLike(text[j]!) && text[j] !== "=" && text[j] !== ">") j++;
+      const attr = lower.slice(attrStart, j).replace(/^["'`]+/, "");
+      attrs++;
+      let k = j;
+      while (k < n && (text[k] === " " || text[k] === "\t" || text[k] === "\n" || text[k] === "\r")) k++;
+      let value = "";
+      if (text[k] === "=") {
+        k++;
+        while (k < n && (text[k] === " " || text[k] === "\t" || text[k] === "\n" || text[k] === "\r")) k++;
+        const q = text[k];
+        if (q === '"' || q === "'" || q === "`") {
+          const end = text.indexOf(q, k + 1);
+          value = text.slice(k + 1, end < 0 ? n : end);
+          k = end < 0 ? n : end + 1;
+        } else {
+          const start = k;
+          while (k < n && !/[\s>]/.test(text[k]!)) k++;
+          value = text.slice(start, k);
+        }
+        j = k;
+      } else if (j === attrStart) j++;
+      if (EVENT_NAME.test(attr)) hits.push({ rule: "xss.event-handler", paranoiaLevel: 1, index: i });
+      else if ((URL_ATTRIBUTES.has(attr) || attr.endsWith(":href")) && dangerousScheme(value)) {
+        hits.push({ rule: "xss.script-url", paranoiaLevel: 1, index: i });
+      } else if (attr === "style" && CSS_ATTACK.test(value)) {
+        hits.push({ rule: "xss.css", paranoiaLevel: 1, index: i });
+      } else if (attr === "http-equiv" && /refresh|link|set-cookie/i.test(value)) {
+        hits.push({ rule: "xss.meta-refresh", paranoiaLevel: 1, index: i });
+      }
+      CSS_ATTACK.lastIndex = 0;
+    }
+  }
+  for (const [regex, rule, level] of [
+    [BREAKOUT, "xss.attribute-breakout", 1],
+    [BARE_EVENT, "xss.event-handler", 1],
+    [JS_SINK, "xss.script-call", 1],
+    [JS_OBJECT, "xss.script-object", 1],
+    [CSS_ATTACK, "xss.css", 1],
+    [TEMPLATE_SORT, "xss.script-call", 1],
+  ] as const) {
+    regex.lastIndex = 0;
+    const m = regex.exec(text);
+    if (m) hits.push({ rule, paranoiaLevel: level, index: m.index });
+    regex.lastIndex = 0;
+  }
+  // A dangerous scheme as the whole value (a URL field) or right after "=".
+  const scheme = lower.search(SCHEME_AFTER);
+  if (scheme >= 0 && dangerousScheme(text.slice(scheme).replace(/^[=("'\s]+/, ""))) {
+    hits.push({ rule: "xss.script-url", paranoiaLevel: 1, index: scheme });
+  } else if (dangerousScheme(text)) hits.push({ rule: "xss.script-url", paranoiaLevel: 1, index: 0 });
+  return hits;
+}
+
+export const HTML_REGEXES: readonly RegExp[] = [SCRIPT_BODY, SCHEME_AFTER, EVENT_NAME, BREAKOUT, BARE_EVENT, JS_SINK, JS_OBJECT, CSS_ATTACK, TEMPLATE_SORT];

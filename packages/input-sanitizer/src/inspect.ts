@@ -1,0 +1,121 @@
+import { optionChecks } from "@palisade/core";
+import { variantsOf } from "./decode.js";
+import { xssHits } from "./html.js";
+import {
+  type Finding,
+  type InspectOptions,
+  KINDS,
+  type Kind,
+  PARANOIA_LEVELS,
+  type ParanoiaLevel,
+} from "./options.js";
+import { type Location, type RuleHit, ruleHits, shellNormalize } from "./rules.js";
+import { sqlHits } from "./sql.js";
+
+/** Options of `inspect`, validated once. */
+export interface CompiledInspect {
+  paranoiaLevel: ParanoiaLevel;
+  kinds: ReadonlySet<Kind>;
+  maxLength: number;
+}
+
+const INSPECT_KEYS = ["paranoiaLevel", "kinds", "key", "maxLength"] as const;
+
+export function compileInspect(scope: string, options: Readonly<InspectOptions>): CompiledInspect {
+  const check = optionChecks(scope);
+  const paranoiaLevel = check.oneOf("paranoiaLevel", options.paranoiaLevel, PARANOIA_LEVELS, 1) as ParanoiaLevel;
+  const kinds = options.kinds === undefined ? KINDS : check.stringArray("kinds", options.kinds, KINDS);
+  for (const kind of kinds) check.oneOf("kinds", kind, KINDS, "sqli");
+  const maxLength = check.number("maxLength", options.maxLength, 65_536, { min: 1, integer: true });
+  return { paranoiaLevel, kinds: new Set(kinds as readonly Kind[]), maxLength };
+}
+
+const FRAGMENT_LENGTH = 80;
+// Strings of letters, digits and a few separators cannot carry markup, quotes or shell syntax;
+// they only need the keyword-free key rules and the schema-object check.
+const PLAIN = /^[\p{L}\p{N} _.,@+-]*$/u;
+const PLAIN_NEEDS_RULES = /_proto_|information_schema|sysobjects|msys|pg_|sqlite_|xp_|sp_|@@|^(?:select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|waitfor|shutdown|grant|revoke|replace|load|handler|union)\b|\b(?:union|select|sleep|benchmark)\b/i;
+
+function truncate(text: string, index: number): string {
+  const start = Math.max(0, Math.min(index, text.length - 1));
+  const fragment = text.slice(start, start + FRAGMENT_LENGTH);
+  return fragment.length < text.length - start ? `${fragment}…` : fragment;
+}
+
+/**
+ * Findings for one string with compiled options. `location` adds key, header and path rules.
+ * Deterministic: the same input and options always give the same findings in the same order.
+ */
+export function inspectWith(value: string, compiled: CompiledInspect, location: Location = "value"): Finding[] {
+  const text = value.length > compiled.maxLength ? value.slice(0, compiled.maxLength) : value;
+  if (text.length === 0) return [];
+  const level = compiled.paranoiaLevel;
+  const kinds = compiled.kinds;
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  const add = (kind: Kind, rule: string, paranoiaLevel: ParanoiaLevel, fragment: string, decodings: readonly string[]) => {
+    if (paranoiaLevel > level || !kinds.has(kind) || seen.has(rule)) return;
+    seen.add(rule);
+    findings.push({ kind, rule, paranoiaLevel, fragment, decodings });
+  };
+  if (PLAIN.test(text) && !PLAIN_NEEDS_RULES.test(text) && location !== "key") return findings;
+
+  const variants = variantsOf(text);
+  // Lowest paranoia level first, so a rule reported at level 1 is not first seen at 3.
+  const pending: { kind: Kind; rule: string; level: ParanoiaLevel; fragment: string; decodings: readonly string[] }[] = [];
+  for (let v = 0; v < variants.length; v++) {
+    const variant = variants[v]!;
+    const t = variant.text;
+    if (kinds.has("sqli")) {
+      const folded = t.includes("/*") ? ["sql-comment"] : [];
+      for (const hit of sqlHits(t)) {
+        pending.push({
+          kind: "sqli",
+          rule: hit.rule,
+          level: hit.paranoiaLevel,
+          fragment: truncate(t, 0),
+          decodings: folded.length ? [...variant.decodings, ...folded] : variant.decodings,
+        });
+      }
+    }
+    if (kinds.has("xss") && (t.includes("<") || t.includes("=") || t.includes(":") || t.includes("(") || t.includes("`"))) {
+      for (const hit of xssHits(t)) {
+        pending.push({ kind: "xss", rule: hit.rule, level: hit.paranoiaLevel, fragment: truncate(t, hit.index), decodings: variant.decodings });
+      }
+    }
+    const hits: RuleHit[] = [];
+    ruleHits(t, location, v === 0, hits);
+    const shell = hits.some((hit) => hit.kind === "command-injection") && shellNormalize(t) !== t;
+    for (const hit of hits) {
+      const extra = hit.kind === "command-injection" && shell ? ["shell-quote"] : hit.kind === "path-traversal" && /\\|0x5c|%5c/i.test(t) ? ["path"] : [];
+      pending.push({
+        kind: hit.kind,
+        rule: hit.rule,
+        level: hit.paranoiaLevel,
+        fragment: truncate(t, hit.index),
+        decodings: extra.length ? [...variant.decodings, ...extra] : variant.decodings,
+      });
+    }
+  }
+  pending.sort((a, b) => a.level - b.level);
+  for (const p of pending) add(p.kind, p.rule, p.level, p.fragment, p.decodings);
+  return findings;
+}
+
+/**
+ * Inspects one string for injection attacks. Pure, synchronous and deterministic; an empty
+ * array means nothing was found at the chosen paranoia level.
+ *
+ * @example
+ * import { inspect } from "@palisade/input-sanitizer";
+ * inspect("1' or '1'='1");            // [{ kind: "sqli", rule: "sqli.string-break-logic", ... }]
+ * inspect("O'Brien");                  // []
+ * inspect("%253Cscript%253E", { paranoiaLevel: 2 })[0]?.decodings; // ["url", "url"]
+ */
+export function inspect(value: string, options: Readonly<InspectOptions> = {}): Finding[] {
+  const check = optionChecks("inspect");
+  check.knownKeys(options, INSPECT_KEYS);
+  if (typeof value !== "string") check.fail("value", "a string", value);
+  const compiled = compileInspect("inspect", options);
+  return inspectWith(value, compiled, options.key === true ? "key" : "value");
+}

@@ -1,0 +1,283 @@
+import type { Kind, ParanoiaLevel } from "./options.js";
+
+export interface RuleHit {
+  kind: Kind;
+  rule: string;
+  paranoiaLevel: ParanoiaLevel;
+  index: number;
+  length: number;
+}
+
+/** Where a string sat: keys, header values and paths get extra rules. */
+export type Location = "value" | "key" | "header" | "path";
+
+// ---------------------------------------------------------------- command injection
+
+// Programs whose names are not English words: a separator and the name is enough.
+const TECH_COMMANDS =
+  "whoami|uname|ifconfig|ipconfig|netstat|wget|curl|ncat|netcat|nc|bash|zsh|ksh|csh|tcsh|dash|sh|powershell|pwsh|cmd|cmd\\.exe|python[23]?|perl|ruby|php|node|nslookup|systeminfo|lastlog|getent|hostname|chmod|chown|chgrp|passwd|tftp|telnet|ssh|scp|base64|xterm|nohup|sudo|awk|gawk|sed|grep|egrep|fgrep|ls|id|pwd|ps|env|printenv|uptime|rm|mkdir|rmdir|xxd|hexdump|tar|gzip|bzip2|crontab|useradd|usermod|userdel|tasklist|taskkill|wmic|certutil|bitsadmin|mshta|rundll32|regsvr32|cscript|wscript|vssadmin|schtasks|netsh|killall|pkill|traceroute|tracert|iptables|nmap|socat|openssl|gcc|javac|jrunscript|lua|tclsh|xargs|whereis|readlink|lsof|dmesg|sysctl|modprobe|busybox|apt-get|yum|dpkg|rpm|systemctl|journalctl|perf|aa-disable|aa-exec|ifup|ifdown|mkfifo|mknod|chattr|lsattr|strace|ltrace|gdb|tcpdump|ngrep|msfconsole|msfvenom|net\\.exe|reg\\.exe|sc\\.exe|diskpart|bcdedit|icacls|cacls|attrib|takeown|runas|wevtutil|fsutil|forfiles|findstr|ver|vol|tree|arp|dig|getfacl|setfacl|ulimit|shopt|unalias|unset|declare|typeset|exec|eval|source|timeout|watch|screen|tmux|nproc|lscpu|lsblk|blkid|fdisk|mount|umount|useradd|visudo|ssh-keygen|scp|rsync|ftp|sftp|smbclient|rpcclient|ldapsearch|mysql|psql|sqlite3|mongo|redis-cli|docker|kubectl|vim|vi|nano|emacs|ed|less|more|od|strings|tac|nl|wc|md5sum|sha1sum|sha256sum|uuencode|xxd|pico|zip|unzip|7z|rar|unrar|expect|pip|npm|gem";
+// English words that are also programs: they need an argument that looks like one.
+const WORD_COMMANDS =
+  "cat|find|sort|head|tail|echo|printf|sleep|ping|kill|type|set|export|alias|history|cut|tee|touch|free|top|who|last|finger|users|groups|which|file|host|dir|make|ln|ip|net|reg|sc|dd|cc|mv|cp|copy|move|del|erase|start|call|shutdown|reboot|halt|locate|stat|time|date|diff|uniq|tr|du|df|ss|su|w|at|for|if|rename|replace|print|open|read|wait|yes|test|true|false|logout|exit|chdir|cd|pushd|popd|title|color|path|more";
+
+const SEPARATOR = "(?:[;|`\\n\\r]|&&?|\\$\\(|\\$\\{|\\|\\||%0a|\\bthen\\b|\\bdo\\b)";
+// Optional path prefix (/bin/, /usr/bin/, C:\Windows\System32\).
+const PREFIX = "(?:[/\\\\][\\w.-]{1,30}){0,4}[/\\\\]";
+const CMD_AFTER_SEPARATOR = new RegExp(
+  `${SEPARATOR}\\s*(?:${PREFIX})?(?:${TECH_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`,
+  "i",
+);
+const WORD_AFTER_SEPARATOR = new RegExp(
+  `${SEPARATOR}\\s*(?:${PREFIX})?(?:${WORD_COMMANDS})(?:$|\\s*[<>|;\`$]|\\s+(?:-{1,2}[a-z0-9]|/[a-z]|[.~]{1,2}/|\\d|['"\`]|\\\\\\\\|[a-z]:\\\\|%[a-z]|\\$))`,
+  "i",
+);
+const COMMAND_AT_START = new RegExp(
+  `^\\s*(?:${PREFIX})?(?:${TECH_COMMANDS}|${WORD_COMMANDS})\\s+(?:-{1,2}[a-z]|/[a-z]|[.~]{1,2}/|\\$[a-z{(]|%[a-z])`,
+  "i",
+);
+const TECH_AT_START = new RegExp(`^\\s*(?:${PREFIX})?(?:${TECH_COMMANDS})(?:$|\\s+\\S)`, "i");
+const SUBSTITUTION = new RegExp(`(?:\`|\\$\\()\\s*(?:${PREFIX})?(?:${TECH_COMMANDS}|${WORD_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`, "i");
+const SHELLSHOCK = /\(\s*\)\s*\{/;
+const SSI = /<!--\s*#\s*(?:exec|include|echo|config|printenv|fsize|flastmod)\b/i;
+const WINDOWS_SHELL = /(?:%(?:comspec|systemroot|windir|programfiles|userprofile|temp|appdata)%|\bcmd(?:\.exe)?\s+\/[ck]\b|\bpowershell(?:\.exe)?\s+-[a-z]|\bfor\s+\/[fdrl]\b|\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel)\b|\bstart\s+\/b\b)/i;
+const CODE_EXEC_CALL =
+  /\b(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|spawn|spawnSync|execSync|execFile|os\.system|os\.popen|subprocess\.(?:call|run|Popen|check_output))\s*\(\s*["'`$@]/i;
+const UNIX_PATH_EXEC = /(?:^|[\s;|&`(])\/(?:bin|usr\/bin|usr\/local\/bin|sbin|usr\/sbin)\/[a-z]{2,20}\b/;
+const IFS = /\$\{?IFS\}?|\$@|\$\*|\$[0-9]/g;
+const QUOTE_IN_WORD = /(?<=[a-zA-Z/])(?:''|""|\\|'(?=[a-zA-Z])|"(?=[a-zA-Z]))/g;
+const BRACE_LIST = /\{([\w./-]{1,40}),([^{}]{0,200})\}/g;
+
+/** Shell quote removal: `c''at`, `c\at`, `w"h"o"am"i`, `${IFS}`, `{cat,/etc/passwd}`. */
+export function shellNormalize(text: string): string {
+  if (!/['"\\$]|\{[^}]*,/.test(text)) return text;
+  return text
+    .replace(IFS, " ")
+    .replace(QUOTE_IN_WORD, "")
+    .replace(BRACE_LIST, (_m, a: string, b: string) => `${a} ${b.replace(/,/g, " ")}`);
+}
+
+function commandHits(text: string, hits: RuleHit[]): void {
+  const add = (rule: string, level: ParanoiaLevel, m: RegExpExecArray | null) => {
+    if (m) hits.push({ kind: "command-injection", rule, paranoiaLevel: level, index: m.index, length: m[0].length });
+  };
+  add("cmd.separator-command", 1, CMD_AFTER_SEPARATOR.exec(text));
+  add("cmd.separator-command", 1, WORD_AFTER_SEPARATOR.exec(text));
+  add("cmd.substitution", 1, SUBSTITUTION.exec(text));
+  add("cmd.command-line", 1, COMMAND_AT_START.exec(text));
+  add("cmd.command-line", 2, TECH_AT_START.exec(text));
+  add("cmd.shellshock", 1, SHELLSHOCK.exec(text));
+  add("cmd.ssi", 1, SSI.exec(text));
+  add("cmd.windows", 1, WINDOWS_SHELL.exec(text));
+  add("cmd.exec-call", 1, CODE_EXEC_CALL.exec(text));
+  add("cmd.shell-path", 1, UNIX_PATH_EXEC.exec(text));
+}
+
+// ---------------------------------------------------------------- path traversal
+
+const SENSITIVE =
+  /(?:^|[/\\])(?:etc[/\\](?:passwd|shadow|group|hosts|issue|motd|sudoers|crontab|fstab|profile|bashrc|ssh|mysql|apache2|nginx|httpd)|proc[/\\](?:self|\d+|version|cmdline|environ)|boot\.ini|win\.ini|system\.ini|windows[/\\](?:system32|win\.ini|repair)|winnt[/\\]|system32[/\\]|\.htaccess|\.htpasswd|\.ssh[/\\]|id_[rd]sa|\.bash_history|\.git[/\\](?:config|head)|web-inf[/\\]|web\.config|wp-config\.php|var[/\\](?:log|www|lib|mail|spool)[/\\]|usr[/\\]local[/\\]|\.env(?:$|[/\\.]))/i;
+const PATH_RUN = /[^\s"'<>|=?&;,*()]+/g;
+const SLASH_LIKE = /\\|0x5c|0x2f|%5c|%2f/gi;
+
+/** Path normalisation: backslashes and hex slashes to "/". */
+export function pathNormalize(text: string): string {
+  return text.replace(SLASH_LIKE, "/");
+}
+
+function traversalHits(text: string, hits: RuleHit[]): void {
+  if (text.includes("..")) {
+    const norm = pathNormalize(text);
+    PATH_RUN.lastIndex = 0;
+    let runs = 0;
+    for (let m = PATH_RUN.exec(norm); m && runs < 200; m = PATH_RUN.exec(norm)) {
+      runs++;
+      const run = m[0];
+      if (!run.includes("..")) continue;
+      const segments = run.split("/");
+      let depth = 0;
+      let lowest = 0;
+      let climbs = 0;
+      for (let s = 0; s < segments.length && s < 4096; s++) {
+        const seg = segments[s]!;
+        if (/^\.{2,}[;:]?$/.test(seg)) {
+          depth--;
+          climbs++;
+          if (depth < lowest) lowest = depth;
+        } else if (seg !== "" && seg !== ".") depth++;
+      }
+      if (climbs === 0) continue;
+      const absolute = run.startsWith("/");
+      const rest = run.slice(run.lastIndexOf(".."));
+      const sensitive = SENSITIVE.test(rest) || SENSITIVE.test(run);
+      let level: ParanoiaLevel | 0 = 0;
+      if (lowest <= -2 || (lowest < 0 && (sensitive || absolute))) level = 1;
+      else if (lowest < 0) level = 2;
+      else if (climbs >= 2 || sensitive) level = 3;
+      if (level) {
+        hits.push({ kind: "path-traversal", rule: "traversal.climb", paranoiaLevel: level, index: m.index, length: run.length });
+        return;
+      }
+    }
+  }
+  const file = SENSITIVE.exec(text);
+  if (file && (file.index === 0 || /[/\\]/.test(text[file.index] ?? ""))) {
+    hits.push({ kind: "path-traversal", rule: "traversal.sensitive-file", paranoiaLevel: 1, index: file.index, length: file[0].length });
+  }
+}
+
+// ---------------------------------------------------------------- NoSQL, prototype pollution
+
+const MONGO_OPERATORS =
+  "ne|eq|gt|gte|lt|lte|in|nin|regex|where|exists|or|and|nor|not|elemMatch|expr|text|search|type|size|all|mod|jsonSchema|function|accumulator|lookup|merge|out|options|comment|geoWithin|near|slice|set|unset|inc|push|rename|currentOp|eval";
+const MONGO_KEY = new RegExp(`^\\$(?:${MONGO_OPERATORS})$`, "i");
+const MONGO_IN_TEXT = new RegExp(`(?:^|[{\\[,(\\s'"&])\\$(?:${MONGO_OPERATORS})\\b\\s*["']?\\s*(?:[:\\]=]|$)`, "i");
+const MONGO_JS =
+  /\bthis\s*\.\s*\w+\s*\.\s*(?:match|constructor)\s*\(|\bdb\s*\.\s*[\w$]+\s*\.\s*(?:insert|find|findOne|update|remove|drop|mapReduce|aggregate|save|delete\w*)\s*\(|\bdb\s*\.\s*(?:getCollection|dropDatabase|eval|getSiblingDB)\s*\(|['"]\s*;\s*(?:sleep|while|return|var|let|const|it\s*=|db\.)|\bsleep\s*\(\s*\d{3,}\s*\)|['"]\s*(?:&&|\|\|)\s*(?:this\.|['"]?\w+['"]?\s*===?)|(?:\|\||&&)\s*['"]?\w{1,20}['"]?\s*===?\s*['"]?\w/;
+const PROTO_KEY = /^(?:__proto__|prototype)$/;
+const PROTO_IN_TEXT =
+  /__proto__\s*(?:[[.:"'=]|$)|["']__proto__["']|\bconstructor\s*(?:\.\s*|\[\s*["']?)prototype\b|^__proto__$/;
+
+function nosqlHits(text: string, location: Location, hits: RuleHit[]): void {
+  if (location === "key") {
+    const bracket = /\[\s*\$(\w+)\s*\]/.exec(text);
+    if (MONGO_KEY.test(text)) hits.push({ kind: "nosql", rule: "nosql.operator-key", paranoiaLevel: 1, index: 0, length: text.length });
+    else if (bracket && MONGO_KEY.test(`$${bracket[1]}`)) {
+      hits.push({ kind: "nosql", rule: "nosql.operator-key", paranoiaLevel: 1, index: bracket.index, length: bracket[0].length });
+    } else if (/^\$[a-z]/i.test(text)) hits.push({ kind: "nosql", rule: "nosql.dollar-key", paranoiaLevel: 2, index: 0, length: text.length });
+    if (PROTO_KEY.test(text) && text === "__proto__") {
+      hits.push({ kind: "prototype-pollution", rule: "proto.key", paranoiaLevel: 1, index: 0, length: text.length });
+    }
+  }
+  if (text.includes("$")) {
+    const m = MONGO_IN_TEXT.exec(text);
+    if (m) hits.push({ kind: "nosql", rule: "nosql.operator", paranoiaLevel: 1, index: m.index, length: m[0].length });
+  }
+  const js = MONGO_JS.exec(text);
+  if (js) hits.push({ kind: "nosql", rule: "nosql.javascript", paranoiaLevel: 1, index: js.index, length: js[0].length });
+  if (text.includes("proto")) {
+    const p = PROTO_IN_TEXT.exec(text);
+    if (p) hits.push({ kind: "prototype-pollution", rule: "proto.path", paranoiaLevel: 1, index: p.index, length: p[0].length });
+  }
+}
+
+// ---------------------------------------------------------------- CRLF, SSTI, LDAP, XXE, code
+
+const HEADER_NAMES =
+  "content-type|content-length|content-disposition|set-cookie|cookie|location|refresh|transfer-encoding|host|remote-addr|x-[\\w-]{1,40}|access-control-[\\w-]{1,40}|cache-control|connection|authorization|www-authenticate|link|content-security-policy|server|upgrade|expect|via|forwarded";
+const CRLF_HEADER = new RegExp(`[\\r\\n][\\r\\n\\t ]*(?:${HEADER_NAMES})[\\r\\t ]*:`, "i");
+const CRLF_REQUEST = /[\r\n]\s*(?:(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|TRACE|CONNECT)\s+\S{1,2000}\s+HTTP\/\d|HTTP\/\d(?:\.\d)?\s+\d{3})/i;
+const CRLF_BODY = /\r?\n\r?\n\s*<(?:html|script|body|head|meta|title|svg|iframe)\b/i;
+const CRLF_ANY_HEADER = /[\r\n][\w-]{1,60}[\r\t ]*:/;
+const META_REFRESH = /<meta\b[^>]{0,200}http-equiv\s*=\s*["']?refresh/i;
+
+const SSTI_BRACES = /\{\{([^{}]{1,200})\}\}|\{\{([^{}]{1,200})$/;
+const SSTI_EXPRESSION = /\d\s*[*+/%-]\s*\d|__\w{2,30}__|\(\s*\)|\bconfig\b|\bself\b|\brequest\b|\bcycler\b|\blipsum\b|\bjoiner\b|\bnamespace\b|\[\s*['"]|\|\s*(?:attr|safe|e|join)\b|\.\s*__|\bconstructor\b|\$\w+|\bclass\b/;
+const SSTI_DOLLAR = /[$#]\{([^{}]{1,200})\}/;
+const SSTI_DOLLAR_CODE = /\d\s*[*+/%-]\s*\d|\bT\s*\(|\bjava\.|Runtime|getClass|ProcessBuilder|\bexec\s*\(|\bclass\.|\bnew\s+[A-Z]|\bruntime\b|\bsystem\s*\(|\.forName\s*\(|@\w+@/;
+const SSTI_ERB = /<%=?\s*([^%]{0,200})%>/;
+const SSTI_ERB_CODE = /\d\s*[*+/%-]\s*\d|\b(?:system|exec|eval|spawn|require|File|IO|Kernel|Process|open|puts|print)\b|`|\(\s*['"]/;
+const SSTI_TAG = /\{%\s*(?:if|for|set|import|include|extends|macro|raw|block|call|from|with|filter|load|debug|endif|endfor)\b|<%\s*(?:if|for|end)\b|\*\{[^}]{1,200}\}/i;
+
+const LDAP =
+  /\)\s*[&|!]?\s*\(\s*(?:[&|!]|[a-zA-Z][\w.-]{0,40}\s*[~<>]?=)|^\s*\(\s*[&|!]\s*\(|\)\s*\(\s*[&|!]\s*\)?\s*$|\*\s*\)\s*[&|!]?\s*\(|\)\s*[!&|]\s*\(\s*[a-zA-Z][\w.-]{0,40}\s*[~<>]?=/;
+
+const XXE = /<!ENTITY\b|<!DOCTYPE[^>[]{0,400}\[|\bSYSTEM\s+["'](?:file|https?|php|expect|jar|netdoc|gopher|ftp|data):|<xi:include\b|\bxmlns:xi\s*=/i;
+
+const JNDI = /\$\{\s*(?:jndi\s*:|\$\{|(?:lower|upper|env|sys|java|date|base64|main|bundle|k8s|docker|log4j|spring|ctx|web|marker|map|sd|event):)/i;
+const PHP_CODE =
+  /<\?(?:php\b|=)|\b(?:phpinfo|base64_decode|gzinflate|gzuncompress|str_rot13|create_function|call_user_func(?:_array)?|assert|preg_replace|file_(?:get|put)_contents|fopen|fwrite|fputs|highlight_file|show_source|move_uploaded_file|unserialize|ini_set|set_time_limit|array_map|usort|extract|parse_str|putenv|mail|readfile|symlink|curl_exec|fsockopen)\s*\(\s*[$'"@(\w]|\b(?:include|require)(?:_once)?\s*\(?\s*["'$]|\b(?:php|expect|phar|zip|zlib|glob|compress\.zlib|compress\.bzip2|ogg|rar|ssh2(?:\.\w+)?):\/\/|\bO:\d{1,4}:"[\w\\]{1,100}":\d{1,4}:\{|\$_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES|ENV|SESSION)\b|\$GLOBALS\b/i;
+const JAVA_CODE =
+  /java\.lang\.(?:Runtime|ProcessBuilder|System|Class|reflect|Thread)|\bRuntime\s*\.\s*getRuntime|getClass\s*\(\s*\)\s*\.\s*(?:forName|getClassLoader)|\bProcessBuilder\s*\(|javax\.script|\bClassLoader\b|\bclass\.module\.classLoader|#_memberAccess|@java\.lang|\bognl\b|xwork\.MethodAccessor|java\.io\.(?:File|InputStream)|\.getMethod\s*\(|\.invoke\s*\(|\bjava\.beans\.XMLDecoder|<java\b[^>]{0,100}>|\bsun\.misc\b|rO0AB|\baced0005/i;
+const NODE_CODE =
+  /require\s*\(\s*['"`](?:child_process|fs|net|vm|os|http)['"`]|\bprocess\s*\.\s*(?:mainModule|binding|env|kill|exit|dlopen|cwd)\b|\bchild_process\b|\.constructor\s*\(\s*['"`]|\bnew\s+Function\s*\(|\bglobal(?:This)?\s*\.\s*process|\bfs\s*\.\s*(?:readFileSync|writeFileSync|readdirSync|unlinkSync|readFile)|_\$\$ND_FUNC\$\$_|\bvm\s*\.\s*runIn\w*Context|\beval\s*\(\s*(?:atob|Buffer|String)/;
+const REMOTE_INCLUDE = /^(?:https?|ftps?|file|gopher|dict|ldap|tftp|jar|netdoc|smb):\/\/[^\s]{1,2000}\?\s*$|^(?:ftps?|file|gopher|dict|tftp|jar|netdoc|smb):\/\//i;
+
+function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[]): void {
+  const add = (kind: Kind, rule: string, level: ParanoiaLevel, m: RegExpExecArray | null) => {
+    if (m) hits.push({ kind, rule, paranoiaLevel: level, index: m.index, length: m[0].length });
+  };
+  if (text.includes("\r") || text.includes("\n")) {
+    add("crlf-injection", "crlf.header", 1, CRLF_HEADER.exec(text));
+    add("crlf-injection", "crlf.request", 1, CRLF_REQUEST.exec(text));
+    add("crlf-injection", "crlf.body", 1, CRLF_BODY.exec(text));
+    // Encoded line breaks, or any line break in a key, header or path, split headers.
+    if (!raw || location !== "value") add("crlf-injection", "crlf.line-break", 1, CRLF_ANY_HEADER.exec(text));
+    if (location !== "value") add("crlf-injection", "crlf.line-break", 1, /[\r\n]/.exec(text));
+    else add("crlf-injection", "crlf.line-break", 3, /[\r\n]/.exec(text));
+  }
+  if (text.includes("<")) add("crlf-injection", "crlf.meta-refresh", 1, META_REFRESH.exec(text));
+  if (text.includes("{{")) {
+    const m = SSTI_BRACES.exec(text);
+    if (m) add("ssti", "ssti.expression", SSTI_EXPRESSION.test(m[1] ?? m[2] ?? "") ? 1 : 3, m);
+  }
+  if (text.includes("{")) {
+    const m = SSTI_DOLLAR.exec(text);
+    if (m && SSTI_DOLLAR_CODE.test(m[1]!)) add("ssti", "ssti.expression", 1, m);
+    add("ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
+    add("code-injection", "code.jndi", 1, JNDI.exec(text));
+  }
+  if (text.includes("<%")) {
+    const m = SSTI_ERB.exec(text);
+    if (m && SSTI_ERB_CODE.test(m[1]!)) add("ssti", "ssti.expression", 1, m);
+    add("ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
+  }
+  if (text.includes(")") || text.includes("(")) add("ldap-injection", "ldap.filter", 1, LDAP.exec(text));
+  if (text.includes("<!") || text.includes("SYSTEM") || text.includes("xi:")) add("xxe", "xxe.entity", 1, XXE.exec(text));
+  add("code-injection", "code.php", 1, PHP_CODE.exec(text));
+  add("code-injection", "code.java", 1, JAVA_CODE.exec(text));
+  add("code-injection", "code.node", 1, NODE_CODE.exec(text));
+  add("code-injection", "code.remote-include", 2, REMOTE_INCLUDE.exec(text));
+}
+
+/** All non-SQL, non-XSS rule hits for one decoded form of a string. */
+export function ruleHits(text: string, location: Location, raw: boolean, hits: RuleHit[]): void {
+  const shell = shellNormalize(text);
+  commandHits(shell, hits);
+  if (shell !== text) commandHits(text, hits);
+  traversalHits(text, hits);
+  nosqlHits(text, location, hits);
+  miscHits(text, location, raw, hits);
+}
+
+export const RULE_REGEXES: readonly RegExp[] = [
+  CMD_AFTER_SEPARATOR,
+  WORD_AFTER_SEPARATOR,
+  COMMAND_AT_START,
+  TECH_AT_START,
+  SUBSTITUTION,
+  SHELLSHOCK,
+  SSI,
+  WINDOWS_SHELL,
+  CODE_EXEC_CALL,
+  UNIX_PATH_EXEC,
+  IFS,
+  QUOTE_IN_WORD,
+  BRACE_LIST,
+  SENSITIVE,
+  PATH_RUN,
+  SLASH_LIKE,
+  MONGO_KEY,
+  MONGO_IN_TEXT,
+  MONGO_JS,
+  PROTO_KEY,
+  PROTO_IN_TEXT,
+  CRLF_HEADER,
+  CRLF_REQUEST,
+  CRLF_BODY,
+  CRLF_ANY_HEADER,
+  META_REFRESH,
+  SSTI_BRACES,
+  SSTI_EXPRESSION,
+  SSTI_DOLLAR,
+  SSTI_DOLLAR_CODE,
+  SSTI_ERB,
+  SSTI_ERB_CODE,
+  SSTI_TAG,
+  LDAP,
+  XXE,
+  JNDI,
+  PHP_CODE,
+  JAVA_CODE,
+  NODE_CODE,
+  REMOTE_INCLUDE,
+];

@@ -1,0 +1,888 @@
+// A SQL tokenizer and rules over its token stream, after libinjection's published design:
+// tokenize the input as if it were pasted into a query three times (bare, after a `'`, after
+// a `"`), fold comments away, and judge the shape of the token sequence rather than keywords.
+// The rules below are written for this package; none is taken from libinjection's data.
+
+/** Token types: one letter each, as in the design this follows. */
+export type TokenType =
+  | "s" // string
+  | "1" // number
+  | "n" // bareword
+  | "k" // keyword
+  | "E" // statement keyword (select, insert, drop, ...)
+  | "U" // union-like set operator
+  | "&" // logic operator
+  | "o" // operator
+  | "f" // function name (a bareword followed by "(")
+  | "v" // variable (@x, @@x)
+  | "("
+  | ")"
+  | ","
+  | ";"
+  | "."
+  | "?";
+
+export interface Token {
+  t: TokenType;
+  /** Lower-cased text (strings: the content). */
+  v: string;
+  /** Strings: whether the closing quote was present. */
+  closed?: boolean;
+  /** A comment directly follows this token. */
+  comment?: "line" | "block";
+}
+
+export interface Tokenized {
+  tokens: Token[];
+  /** A MySQL executable comment (`/*!...*\/`) was seen. */
+  executableComment: boolean;
+  /** A comment sits before the first token. */
+  leadingComment: boolean;
+}
+
+const STATEMENTS = new Set([
+  "select",
+  "insert",
+  "update",
+  "delete",
+  "drop",
+  "create",
+  "alter",
+  "truncate",
+  "exec",
+  "execute",
+  "declare",
+  "waitfor",
+  "shutdown",
+  "grant",
+  "revoke",
+  "replace",
+  "load",
+  "handler",
+  "merge",
+  "rename",
+]);
+const UNIONS = new Set(["union", "intersect", "except"]);
+const LOGIC = new Set(["and", "or", "xor", "&&", "||"]);
+const WORD_OPERATORS = new Set(["like", "rlike", "regexp", "sounds", "div", "mod", "is", "glob", "between", "not", "in"]);
+const KEYWORDS = new Set([
+  "from",
+  "where",
+  "into",
+  "values",
+  "set",
+  "table",
+  "database",
+  "having",
+  "group",
+  "order",
+  "by",
+  "limit",
+  "offset",
+  "null",
+  "true",
+  "false",
+  "case",
+  "when",
+  "then",
+  "else",
+  "end",
+  "as",
+  "on",
+  "join",
+  "exists",
+  "distinct",
+  "all",
+  "top",
+  "procedure",
+  "outfile",
+  "dumpfile",
+  "delay",
+  "desc",
+  "asc",
+  "collate",
+  "binary",
+  "using",
+  "escape",
+  "if",
+  "schema",
+  "column",
+  "unknown",
+]);
+
+const isSpace = (c: number) =>
+  c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000;
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isWordChar = (c: number) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95 || c === 36 || c > 0x7f;
+const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+
+const TWO_CHAR_OPERATORS = new Set(["<=", ">=", "<>", "!=", "::", ":=", "<<", ">>", "->", "@>", "<@", "!<", "!>", "^="]);
+
+/**
+ * Tokenizes `text` as SQL. `context` is the quote the input is assumed to sit after
+ * (`""` for none): the tokenizer starts inside that string. At most `maxTokens` tokens.
+ */
+export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens = 256): Tokenized {
+  const tokens: Token[] = [];
+  let executableComment = false;
+  let leadingComment = false;
+  let inExecutable = false;
+  let i = 0;
+  const n = text.length;
+  const markComment = (kind: "line" | "block") => {
+    const last = tokens[tokens.length - 1];
+    if (last) last.comment ??= kind;
+    else leadingComment = true;
+  };
+  const readString = (quote: string, start: number): number => {
+    let j = start;
+    let content = "";
+    while (j < n) {
+      const c = text[j]!;
+      if (c === "\\" && j + 1 < n) {
+        content += text[j + 1];
+        j += 2;
+        continue;
+      }
+      if (c === quote) {
+        if (text[j + 1] === quote) {
+          content += quote;
+          j += 2;
+          continue;
+        }
+        tokens.push({ t: "s", v: content.toLowerCase(), closed: true });
+        return j + 1;
+      }
+      content += c;
+      j++;
+    }
+    tokens.push({ t: "s", v: content.toLowerCase(), closed: false });
+    return n;
+  };
+  if (context) i = readString(context, 0);
+  while (i < n && tokens.length < maxTokens) {
+    const c = text.charCodeAt(i);
+    const ch = text[i]!;
+    if (isSpace(c)) {
+      i++;
+      continue;
+    }
+    if (ch === "'" || ch === '"') {
+      i = readString(ch, i + 1);
+      continue;
+    }
+    if (ch === "`") {
+      const end = text.indexOf("`", i + 1);
+      const stop = end < 0 ? n : end;
+      tokens.push({ t: "n", v: text.slice(i + 1, stop).toLowerCase() });
+      i = stop + 1;
+      continue;
+    }
+    if (ch === "-" && text[i + 1] === "-") {
+      markComment("line");
+      const end = text.indexOf("\n", i);
+      i = end < 0 ? n : end + 1;
+      continue;
+    }
+    if (ch === "#" && !(text[i + 1] === ">" && text[i + 2] === ">") && text[i + 1] !== ">") {
+      markComment("line");
+      const end = text.indexOf("\n", i);
+      i = end < 0 ? n : end + 1;
+      continue;
+    }
+    if (ch === "/" && text[i + 1] === "*") {
+      if (text[i + 2] === "!") {
+        executableComment = true;
+        inExecutable = true;
+        i += 3;
+        while (i < n && isDigit(text.charCodeAt(i))) i++;
+        continue;
+      }
+      markComment("block");
+      const end = text.indexOf("*/", i + 2);
+      i = end < 0 ? n : end + 2;
+      continue;
+    }
+    if (ch === "*" && text[i + 1] === "/" && inExecutable) {
+      inExecutable = false;
+      i += 2;
+      continue;
+    }
+    if (isDigit(c) || (ch === "." && isDigit(text.charCodeAt(i + 1)))) {
+      let j = i;
+      if (ch === "0" && (text[i + 1] === "x" || text[i + 1] === "X") && isHex(text.charCodeAt(i + 2))) {
+        j = i + 2;
+        while (j < n && isHex(text.charCodeAt(j))) j++;
+      } else if (ch === "0" && (text[i + 1] === "b" || text[i + 1] === "B") && /[01]/.test(text[i + 2] ?? "")) {
+        j = i + 2;
+        while (j < n && (text[j] === "0" || text[j] === "1")) j++;
+      } else {
+        while (j < n && isDigit(text.charCodeAt(j))) j++;
+        if (text[j] === ".") {
+          j++;
+          while (j < n && isDigit(text.charCodeAt(j))) j++;
+        }
+        if (text[j] === "e" || text[j] === "E") {
+          const after = text[j + 1];
+          if (after === "+" || after === "-") j += 1;
+          j++;
+          while (j < n && isDigit(text.charCodeAt(j))) j++;
+        }
+      }
+      tokens.push({ t: "1", v: text.slice(i, j).toLowerCase() });
+      i = j;
+      continue;
+    }
+    if (ch === "@") {
+      let j = i + 1;
+      if (text[j] === "@") j++;
+      const start = j;
+      while (j < n && (isWordChar(text.charCodeAt(j)) || text[j] === ".")) j++;
+      if (j > start || text[i + 1] === "@") {
+        tokens.push({ t: "v", v: text.slice(i, j).toLowerCase() });
+        i = j;
+        continue;
+      }
+    }
+    if (isWordChar(c)) {
+      let j = i;
+      while (j < n && isWordChar(text.charCodeAt(j))) j++;
+      const word = text.slice(i, j).toLowerCase();
+      // N'..', B'..', X'..' literals are strings.
+      if ((word === "n" || word === "b" || word === "x" || word === "_utf8") && text[j] === "'") {
+        i = readString("'", j + 1);
+        continue;
+      }
+      let k = j;
+      while (k < n && isSpace(text.charCodeAt(k))) k++;
+      // A comment between a name and "(" still makes a call: `sleep/**/(5)`.
+      while (text[k] === "/" && text[k + 1] === "*" && text[k + 2] !== "!") {
+        const end = text.indexOf("*/", k + 2);
+        k = end < 0 ? n : end + 2;
+        while (k < n && isSpace(text.charCodeAt(k))) k++;
+      }
+      const call = text[k] === "(";
+      let type: TokenType;
+      if (LOGIC.has(word)) type = "&";
+      else if (UNIONS.has(word)) type = "U";
+      else if (STATEMENTS.has(word)) type = "E";
+      else if (WORD_OPERATORS.has(word)) type = "o";
+      else if (KEYWORDS.has(word)) type = call && word === "if" ? "f" : "k";
+      else type = call ? "f" : "n";
+      tokens.push({ t: type, v: word });
+      i = j;
+      continue;
+    }
+    const two = text.slice(i, i + 2);
+    if (two === "||" || two === "&&") {
+      tokens.push({ t: "&", v: two });
+      i += 2;
+      continue;
+    }
+    if (TWO_CHAR_OPERATORS.has(two)) {
+      const three = text.slice(i, i + 3);
+      const width = three === "<=>" || three === "->>" ? 3 : 2;
+      tokens.push({ t: "o", v: text.slice(i, i + width) });
+      i += width;
+      continue;
+    }
+    if ("=<>!+-*/%&|^~:".includes(ch)) {
+      tokens.push({ t: "o", v: ch });
+      i++;
+      continue;
+    }
+    if (ch === "(" || ch === ")" || ch === "," || ch === ";" || ch === ".") {
+      tokens.push({ t: ch, v: ch });
+      i++;
+      continue;
+    }
+    tokens.push({ t: "?", v: ch });
+    i++;
+  }
+  return { tokens, executableComment, leadingComment };
+}
+
+// Function names by how distinctive they are. `strong` names do not occur in prose followed
+// by "("; `weak` ones (user, count, if, ...) need a SQL-shaped argument.
+const STRONG_FUNCTIONS = new Set([
+  "sleep",
+  "benchmark",
+  "pg_sleep",
+  "load_file",
+  "extractvalue",
+  "updatexml",
+  "name_const",
+  "xmltype",
+  "concat_ws",
+  "group_concat",
+  "unhex",
+  "substring",
+  "substr",
+  "db_name",
+  "user_name",
+  "schema_name",
+  "is_srvrolemember",
+  "has_dbaccess",
+  "openrowset",
+  "opendatasource",
+  "sys_context",
+  "lo_import",
+  "lo_export",
+  "pg_read_file",
+  "pg_ls_dir",
+  "make_set",
+  "ifnull",
+  "nullif",
+  "aes_decrypt",
+  "aes_encrypt",
+  "geometrycollection",
+  "multipoint",
+  "multipolygon",
+  "multilinestring",
+  "linestring",
+  "json_keys",
+  "json_extract",
+  "randomblob",
+  "sqlite_version",
+  "connection_id",
+  "last_insert_id",
+  "row_count",
+  "found_rows",
+  "current_user",
+  "session_user",
+  "system_user",
+  "current_database",
+  "char_length",
+  "character_length",
+  "octet_length",
+  "bit_length",
+  "xp_cmdshell",
+  "xp_regread",
+  "xp_dirtree",
+  "sp_executesql",
+  "sp_oacreate",
+  "utl_http",
+  "utl_inaddr",
+  "dbms_pipe",
+  "ctxsys",
+  "get_host_address",
+  "receive_message",
+  "request",
+  "instr",
+  "locate",
+  "position",
+  "strcmp",
+  "lpad",
+  "rpad",
+  "ltrim",
+  "rtrim",
+  "soundex",
+  "export_set",
+  "uncompress",
+  "compress",
+  "encode",
+  "decode",
+  "des_encrypt",
+  "des_decrypt",
+  "encrypt",
+  "old_password",
+  "inet_aton",
+  "inet_ntoa",
+  "charindex",
+  "patindex",
+  "quotename",
+  "replicate",
+  "stuff",
+  "waitfor",
+  "dbms_lock",
+  "utl_file",
+  "nvarchar",
+  "varchar",
+  "nchar",
+  "to_char",
+  "to_number",
+  "to_date",
+  "sysdate",
+  "getdate",
+  "datediff",
+  "dateadd",
+  "object_id",
+  "object_name",
+  "col_name",
+  "table_name",
+  "column_name",
+  "file_name",
+  "host_name",
+  "serverproperty",
+  "fn_varbintohexstr",
+  "polygon",
+  "st_latfromgeohash",
+  "st_longfromgeohash",
+  "gtid_subset",
+  "exp",
+  "sin",
+  "cos",
+  "tan",
+  "atan",
+  "atan2",
+  "acos",
+  "asin",
+  "cot",
+  "floor",
+  "ceil",
+  "ceiling",
+  "sqrt",
+  "log10",
+  "log2",
+  "ln",
+  "radians",
+  "degrees",
+  "pi",
+  "rand",
+  "random",
+  "md5",
+  "sha1",
+  "sha2",
+  "crc32",
+  "bin",
+  "oct",
+  "elt",
+  "field",
+  "isnull",
+  "coalesce",
+  "greatest",
+  "least",
+  "iif",
+  "chr",
+  "char",
+  "ascii",
+  "ord",
+  "mid",
+  "hex",
+  "unicode",
+  "concat",
+  "cast",
+  "convert",
+  "version",
+  "database",
+  "user",
+  "schema",
+  "count",
+  "sum",
+  "avg",
+  "min",
+  "max",
+  "length",
+  "len",
+  "lower",
+  "upper",
+  "ucase",
+  "lcase",
+  "reverse",
+  "trim",
+  "left",
+  "right",
+  "if",
+  "exists",
+  "abs",
+  "round",
+  "mod",
+  "power",
+  "pow",
+  "now",
+  "curdate",
+  "curtime",
+  "current_timestamp",
+  "localtime",
+  "utc_time",
+  "uuid",
+  "sleep",
+]);
+// Prose uses these with "(": "user(s)", "left (north)", "if (possible)". They count only with
+// SQL-shaped arguments.
+const WEAK_FUNCTIONS = new Set([
+  "user",
+  "schema",
+  "count",
+  "sum",
+  "avg",
+  "min",
+  "max",
+  "length",
+  "len",
+  "lower",
+  "upper",
+  "reverse",
+  "trim",
+  "left",
+  "right",
+  "if",
+  "exists",
+  "abs",
+  "round",
+  "mod",
+  "power",
+  "now",
+  "field",
+  "position",
+  "request",
+  "stuff",
+  "encode",
+  "decode",
+  "version",
+  "database",
+  "random",
+  "convert",
+  "cast",
+  "concat",
+  "char",
+  "mid",
+  "log10",
+  "pi",
+  "sin",
+  "cos",
+  "tan",
+  "exp",
+  "floor",
+  "ceil",
+  "ln",
+  "bin",
+  "oct",
+  "hex",
+  "unicode",
+  "uuid",
+  "greatest",
+  "least",
+  "locate",
+  "ascii",
+  "ord",
+  "chr",
+  "md5",
+  "sha1",
+  "rand",
+  "compress",
+  "encrypt",
+  "polygon",
+  "isnull",
+  "coalesce",
+  "elt",
+  "degrees",
+  "radians",
+  "sqrt",
+]);
+
+const SCHEMA_OBJECTS =
+  /\b(?:information_schema|sysobjects|syscolumns|sysusers|sysdatabases|sys\.(?:objects|tables|columns|databases|sql_logins)|msysaccessobjects|msysobjects|msysqueries|msysrelationships|pg_catalog|pg_tables|pg_shadow|pg_user|pg_database|sqlite_master|sqlite_schema|all_tables|all_tab_columns|user_tables|user_tab_columns|dba_users|mysql\.(?:user|db|tables_priv|columns_priv)|performance_schema|master\.\.sysdatabases|xp_cmdshell|sp_password|sp_configure|sp_addlogin|sp_addsrvrolemember)\b/i;
+
+export interface SqlHit {
+  rule: string;
+  paranoiaLevel: 1 | 2 | 3 | 4;
+  /** Which quoting context exposed it. */
+  context: "" | "'" | '"';
+}
+
+const COMPARISON = new Set([
+  "=",
+  "<",
+  ">",
+  "<=",
+  ">=",
+  "<>",
+  "!=",
+  "<=>",
+  "like",
+  "rlike",
+  "regexp",
+  "sounds",
+  "glob",
+  "is",
+  "in",
+  "between",
+  "^",
+  "|",
+  "&",
+  "::",
+  "->",
+  "->>",
+  "@>",
+  "<@",
+  "*",
+  "/",
+  "%",
+  "div",
+  "mod",
+  "!<",
+  "!>",
+  "<<",
+  ">>",
+]);
+
+const isLiteral = (t: Token | undefined) =>
+  t !== undefined &&
+  (t.t === "1" || t.t === "s" || t.t === "v" || (t.t === "k" && (t.v === "null" || t.v === "true" || t.v === "false")));
+const isValue = (t: Token | undefined) => t !== undefined && (isLiteral(t) || t.t === "n" || t.t === "f" || t.t === "(");
+
+/** Whether a SQL function call at `i` has a SQL-shaped argument (or the input ends right after "("). */
+function callLooksSql(tokens: readonly Token[], i: number): boolean {
+  const open = tokens[i + 1];
+  if (!open || open.t !== "(") return true;
+  const arg = tokens[i + 2];
+  if (!arg) return true;
+  if (arg.t === ")") return true;
+  if (arg.t === "1" || arg.t === "s" || arg.t === "v" || arg.t === "f" || arg.t === "E" || arg.t === "(") return true;
+  if (arg.t === "o" && (arg.v === "*" || arg.v === "-")) return true;
+  if (arg.t === "k" && (arg.v === "null" || arg.v === "distinct" || arg.v === "select")) return true;
+  if (arg.t === "n") {
+    const after = tokens[i + 3];
+    return after !== undefined && (after.t === "," || after.t === "o" || after.t === "." || after.t === "(");
+  }
+  return false;
+}
+
+/** Whether the tokens from `i` read as a SQL expression strong enough to follow `or`/`and`. */
+function strongExpression(tokens: readonly Token[], i: number): boolean {
+  const a = tokens[i];
+  if (!a) return false;
+  if (a.t === "o" && (a.v === "not" || a.v === "!" || a.v === "-" || a.v === "~")) return strongExpression(tokens, i + 1);
+  if (a.t === "f") return STRONG_FUNCTIONS.has(a.v) && callLooksSql(tokens, i);
+  if (a.t === "E" && a.v === "select") return true;
+  if (a.t === "k" && a.v === "exists") return true;
+  if (a.t === "(") {
+    const b = tokens[i + 1];
+    return b !== undefined && (isLiteral(b) || b.t === "E" || b.t === "f" || b.t === "(" || strongExpression(tokens, i + 1));
+  }
+  const op = tokens[i + 1];
+  if (isLiteral(a) || a.t === "n") {
+    if (op && op.t === "o" && COMPARISON.has(op.v)) {
+      const b = tokens[i + 2];
+      if (isValue(b) || (b?.t === "o" && (b.v === "-" || b.v === "~" || b.v === "!")) || b?.t === "E") {
+        return a.t !== "n" || isLiteral(b) || b?.t === "n" || b?.t === "f" || b?.t === "(";
+      }
+      // `' or 1=` at the end, or a comparison against nothing.
+      return b === undefined && a.t !== "n";
+    }
+    if (a.t === "n") return !op && a.comment === "line";
+    if (!op) return a.t !== "s" || a.closed === true || a.comment !== undefined;
+    if (a.comment) return true;
+    return op.t === "&" || op.t === ";" || op.t === ")" || (op.t === "k" && (op.v === "limit" || op.v === "order" || op.v === "group"));
+  }
+  return false;
+}
+
+function selectLooksSql(tokens: readonly Token[], i: number): boolean {
+  const a = tokens[i];
+  if (!a) return true;
+  if (a.t === "1" || a.t === "s" || a.t === "v" || a.t === "f" || a.t === "(") return true;
+  if (a.t === "o" && a.v === "*") return true;
+  if (a.t === "k" && (a.v === "null" || a.v === "distinct" || a.v === "all" || a.v === "top" || a.v === "case")) return true;
+  if (a.comment !== undefined) return true;
+  if (a.t === "n") {
+    const b = tokens[i + 1];
+    if (!b) return true;
+    if (b.t === "," || b.t === "." || b.t === "f" || b.t === "o") return true;
+    if (b.t === "k" && (b.v === "from" || b.v === "into" || b.v === "as")) {
+      const c = tokens[i + 2];
+      const d = tokens[i + 3];
+      if (b.v === "as") return true;
+      if (!c || c.t !== "n") return c !== undefined && c.t !== "k";
+      return (
+        !d || d.t === ";" || d.t === "," || d.t === "." || d.t === ")" || d.t === "U" || d.t === "k" || c.comment !== undefined
+      );
+    }
+  }
+  return false;
+}
+
+const OBJECTS = new Set(["table", "database", "schema", "view", "procedure", "function", "user", "index", "trigger", "login", "column", "tablespace"]);
+
+/** Statement shapes, at a position where a statement may start. */
+function statementAt(tokens: readonly Token[], i: number): SqlHit["paranoiaLevel"] | 0 {
+  const s = tokens[i]!;
+  const a = tokens[i + 1];
+  const b = tokens[i + 2];
+  const c = tokens[i + 3];
+  const endish = (t: Token | undefined) => !t || t.t === ";" || t.t === "(" || t.t === "," || t.t === ")";
+  switch (s.v) {
+    case "select":
+      return selectLooksSql(tokens, i + 1) ? 1 : a ? 3 : 2;
+    case "insert":
+    case "replace":
+      return a?.v === "into" && b && (b.t === "n" || b.t === "f") && (!c || c.t === "(" || c.v === "values" || c.v === "select" || c.v === "set") ? 1 : 0;
+    case "update":
+      return a && (a.t === "n" || a.t === "f") && b?.v === "set" && c && tokens[i + 4]?.t === "o" ? 1 : 0;
+    case "delete":
+      return a?.v === "from" && b?.t === "n" && (endish(c) || c?.v === "where" || b.comment !== undefined) ? 1 : 0;
+    case "drop":
+    case "create":
+    case "alter":
+    case "truncate":
+      if (a && OBJECTS.has(a.v) && b && (b.t === "n" || b.t === "f" || b.t === "s" || b.v === "if")) {
+        return endish(c) || c?.v === "if" || c?.v === "add" || c?.v === "returns" || c?.v === "as" || b.comment !== undefined || c?.t === "." ? 1 : 2;
+      }
+      if (s.v === "create" && a?.v === "or" && b?.v === "replace") return 1;
+      return 0;
+    case "exec":
+    case "execute":
+      if (a && (a.t === "f" || a.t === "n") && /^(?:xp|sp)_/.test(a.v)) return 1;
+      if (a && (a.t === "(" || a.t === "v" || a.t === "s" || a.t === "f")) return 1;
+      if (a?.v === "master" && b?.t === ".") return 1;
+      return a?.t === "n" ? 2 : 0;
+    case "declare":
+      return a?.t === "v" ? 1 : 0;
+    case "waitfor":
+      return (a?.v === "delay" || a?.v === "time") && b?.t === "s" ? 1 : 0;
+    case "shutdown":
+      return !a || a.v === "with" ? 1 : 0;
+    case "load":
+      return a?.v === "data" || (a?.v === "xml" && b?.v === "infile") ? 1 : 0;
+    case "handler":
+      return a?.t === "n" && (b?.v === "open" || b?.v === "read") ? 1 : 0;
+    case "grant":
+    case "revoke":
+      return tokens.slice(i, i + 8).some((t) => t.v === "on") && tokens.slice(i, i + 12).some((t) => t.v === "to" || t.v === "from") ? 2 : 0;
+    default:
+      return 0;
+  }
+}
+
+/** The rules over one token stream. */
+function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void {
+  const tokens = tz.tokens;
+  const add = (rule: string, paranoiaLevel: SqlHit["paranoiaLevel"]) => hits.push({ rule, paranoiaLevel, context });
+  const first = tokens[0];
+  if (!first) return;
+
+  if (context !== "") {
+    // The input closes the string it sits in; what follows decides.
+    if (first.t !== "s" || !first.closed) return;
+    if (first.comment && (tokens.length === 1 || first.comment === "line")) add("sqli.string-break-comment", 1);
+    let j = 1;
+    while (tokens[j]?.t === ")") j++;
+    const next = tokens[j];
+    if (!next) return;
+    if (next.t === "&") {
+      if (strongExpression(tokens, j + 1)) add("sqli.string-break-logic", 1);
+      else if (tokens[j + 1]?.t === "n" && tokens[j + 1]?.comment) add("sqli.string-break-logic", 1);
+      else if (tokens[j + 1] && tokens[j + 1]?.t !== "n") add("sqli.string-break-logic", 2);
+      else add("sqli.string-break-logic", 3);
+    } else if (next.t === "o" && next.v !== "." && next.v !== ":") {
+      const operand = tokens[j + 1];
+      const sqlOperand =
+        isLiteral(operand) ||
+        operand?.t === "(" ||
+        (operand?.t === "f" && STRONG_FUNCTIONS.has(operand.v)) ||
+        operand?.t === "E" ||
+        (operand?.t === "o" && operand.v === "-");
+      if (sqlOperand && (COMPARISON.has(next.v) || next.v === "||")) add("sqli.string-break-operator", 1);
+      else if (sqlOperand && (operand?.t !== "s" || operand.closed || !operand.v.includes(" "))) add("sqli.string-break-operator", 2);
+      else if (operand?.t === "n" && (operand.comment || !tokens[j + 2])) add("sqli.string-break-operator", 2);
+      else if (!operand && next.comment) add("sqli.string-break-operator", 1);
+      else add("sqli.string-break-operator", 4);
+    } else if (next.t === ";") {
+      const after = tokens[j + 1];
+      if (after?.t === "E") add("sqli.stacked-query", 1);
+      else if (!after || next.comment) add("sqli.string-break-terminator", 2);
+      else add("sqli.string-break-terminator", 4);
+    } else if (next.t === "k" && (next.v === "order" || next.v === "group") && tokens[j + 1]?.v === "by") {
+      add("sqli.string-break-clause", 1);
+    } else if (next.t === "k" && (next.v === "having" || next.v === "limit" || next.v === "procedure" || next.v === "into")) {
+      add("sqli.string-break-clause", isValue(tokens[j + 1]) || tokens[j + 1]?.v === "outfile" ? 1 : 3);
+    } else if (next.t === "f" && STRONG_FUNCTIONS.has(next.v) && !WEAK_FUNCTIONS.has(next.v) && callLooksSql(tokens, j)) {
+      add("sqli.string-break-function", 2);
+    } else if (j > 1 && (next.t === "k" || next.t === "n")) {
+      add("sqli.string-break-paren", 3);
+    } else if (next.t === "E") {
+      add("sqli.string-break-statement", statementAt(tokens, j) === 1 ? 1 : 3);
+    } else if (next.t === "s" && next.closed === false) {
+      add("sqli.string-break", 4);
+    }
+  } else if (first.t === "1" || (first.t === "o" && first.v === "-" && tokens[1]?.t === "1") || first.t === "v") {
+    // Numeric context: `1 or 1=1`, `-1 union ...`, `1) and (1=1`.
+    let j = first.t === "o" ? 2 : 1;
+    const num = tokens[j - 1]!;
+    while (tokens[j]?.t === ")") j++;
+    const next = tokens[j];
+    if (!next) {
+      if (num.comment && j > 1 - 0 && tokens.length <= 2) add("sqli.number-comment", 2);
+    } else if (next.t === "&") {
+      if (strongExpression(tokens, j + 1)) add("sqli.number-logic", 1);
+      else if (isLiteral(tokens[j + 1]) && (tokens[j + 1]?.comment || tokens[j + 2]?.t === ")")) add("sqli.number-logic", 1);
+      else if (isLiteral(tokens[j + 1])) add("sqli.number-logic", 2);
+    } else if (next.t === "k" && (next.v === "order" || next.v === "group") && tokens[j + 1]?.v === "by") {
+      add("sqli.number-clause", 1);
+    } else if (next.t === "k" && (next.v === "having" || next.v === "procedure" || next.v === "into") && isValue(tokens[j + 1])) {
+      add("sqli.number-clause", 1);
+    } else if (next.t === "k" && next.v === "limit" && tokens[j + 1]?.t === "1" && (tokens[j + 2]?.t === "," || tokens[j].comment)) {
+      add("sqli.number-clause", 2);
+    } else if (next.t === "o" && COMPARISON.has(next.v) && j > 1 && strongExpression(tokens, j + 1)) {
+      add("sqli.number-paren", 2);
+    }
+  }
+
+  // Shapes that count wherever they occur.
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const prev = tokens[i - 1];
+    if (t.t === "U") {
+      let j = i + 1;
+      if (tokens[j]?.v === "all" || tokens[j]?.v === "distinct") j++;
+      while (tokens[j]?.t === "(") j++;
+      if (tokens[j]?.v === "select") {
+        if (selectLooksSql(tokens, j + 1) || tokens[j + 1]?.t === "(" || j > i + 1 || t.comment) add("sqli.union-select", 1);
+        else add("sqli.union-select", 2);
+      }
+    } else if (t.t === "E") {
+      const start = !prev || prev.t === ";" || prev.t === "(" || prev.t === "U" || prev.t === "&" || prev.comment !== undefined;
+      if (start || prev.t === "o") {
+        const level = statementAt(tokens, i);
+        if (level) add(`sqli.statement-${t.v}`, (prev?.t === ";" && level === 1) || i === 0 || prev?.t === "(" ? level : (Math.min(4, level + 1) as 2 | 3 | 4));
+      }
+    } else if (t.t === "f") {
+      if (STRONG_FUNCTIONS.has(t.v)) {
+        const sqlShaped = callLooksSql(tokens, i);
+        const weak = WEAK_FUNCTIONS.has(t.v);
+        if (sqlShaped && !weak) add("sqli.function", 1);
+        else if (sqlShaped && weak) {
+          const arg = tokens[i + 2];
+          // `user()`, `version()`, `char(58,58)`, `count(*)` are SQL; `count(3)` alone is not much.
+          const empty = arg?.t === ")" && (t.v === "user" || t.v === "version" || t.v === "database" || t.v === "schema" || t.v === "now" || t.v === "pi" || t.v === "rand" || t.v === "uuid");
+          const nested = arg?.t === "f" || arg?.t === "E" || arg?.t === "v";
+          add("sqli.function", empty || nested ? 1 : tokens[i + 2] === undefined ? 2 : 3);
+        } else if (!weak) add("sqli.function", 2);
+      }
+    } else if (t.t === "v" && t.v.startsWith("@@") && t.v.length > 3) {
+      add("sqli.system-variable", 1);
+    } else if (t.t === "&" && i > 0) {
+      // `x or 1=1`: a tautology between literals anywhere.
+      const a = tokens[i + 1];
+      const op = tokens[i + 2];
+      const b = tokens[i + 3];
+      if (isLiteral(a) && op?.t === "o" && COMPARISON.has(op.v) && isLiteral(b) && a!.t === b!.t) {
+        add("sqli.tautology", a!.t === "s" && !b!.closed && context === "" ? 2 : 1);
+      }
+    } else if (t.t === ";" && tokens[i + 1]?.t === "E" && i > 0) {
+      const level = statementAt(tokens, i + 1);
+      if (level) add("sqli.stacked-query", level);
+    }
+  }
+  if (tz.executableComment && tokens.some((t) => t.t === "E" || t.t === "U" || t.t === "f" || t.t === "&")) {
+    add("sqli.executable-comment", 1);
+  }
+}
+
+/**
+ * Runs the SQL rules over `text` in the three quoting contexts and returns every hit.
+ * `foldedComments` is set when comments were folded away (for the decoding chain).
+ */
+export function sqlHits(text: string, maxTokens = 256): SqlHit[] {
+  const hits: SqlHit[] = [];
+  judge(tokenize(text, "", maxTokens), "", hits);
+  if (text.includes("'")) judge(tokenize(text, "'", maxTokens), "'", hits);
+  if (text.includes('"')) judge(tokenize(text, '"', maxTokens), '"', hits);
+  const schema = SCHEMA_OBJECTS.exec(text);
+  if (schema) hits.push({ rule: "sqli.schema-object", paranoiaLevel: 1, context: "" });
+  return hits;
+}
+
+export const SQL_REGEXES: readonly RegExp[] = [SCHEMA_OBJECTS];
