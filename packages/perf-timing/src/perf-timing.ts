@@ -171,7 +171,7 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
   if (!isLogger(logger)) check.fail("logger", "a logger with a warn(details, message) method", options.logger);
   const warn = warnOnce(logger, SCOPE);
   const maxRoutes = check.number("maxRoutes", options.maxRoutes, DEFAULTS.maxRoutes, { min: 1, integer: true });
-  const windowMs = check.number("windowMs", options.windowMs, DEFAULTS.windowMs, { min: 1000, integer: true });
+  const windowMs = check.number("windowMs", options.windowMs, DEFAULTS.windowMs, { min: 1000 });
   const windowSlices = check.number("windowSlices", options.windowSlices, DEFAULTS.windowSlices, {
     min: 1,
     max: 60,

@@ -1,8 +1,12 @@
-// The pure-JS HdrHistogram class, imported directly: the package index also loads the
-// WebAssembly build and its decompressor, which perfTiming never uses.
-import hdrInt32 from "hdr-histogram-js/dist/Int32Histogram.js";
+import { createRequire } from "node:module";
+import type hdrInt32 from "hdr-histogram-js/dist/Int32Histogram.js";
 
-const Int32Histogram = hdrInt32.default;
+// The pure-JS HdrHistogram class, required directly: the package index also loads the
+// WebAssembly build and its decompressor, which perfTiming never uses. `require` (not
+// `import`) because ESM-from-CJS default interop differs between Node and bundlers.
+const { default: Int32Histogram } = createRequire(import.meta.url)(
+  "hdr-histogram-js/dist/Int32Histogram.js",
+) as typeof hdrInt32;
 type Histogram = InstanceType<typeof Int32Histogram>;
 
 /** Latency over the sliding window, in milliseconds (HdrHistogram, 2 significant digits: within 1%). */
