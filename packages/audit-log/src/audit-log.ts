@@ -262,7 +262,9 @@ function rotationOf(
   fallback: Required<RotationOptions>,
 ): Required<RotationOptions> {
   const rotation = check.object(prefix, value, ROTATION_KEYS) ?? {};
-  const maxSize = check.number(`${prefix}.maxSize`, rotation.maxSize, fallback.maxSize, { min: 1024, integer: true });
+  const maxSize = rotation.maxSize ?? fallback.maxSize;
+  if (!Number.isInteger(maxSize) || maxSize < 1024)
+    check.fail(`${prefix}.maxSize`, "an integer of at least 1024 (bytes)", maxSize);
   const maxFiles = check.number(`${prefix}.maxFiles`, rotation.maxFiles, fallback.maxFiles, { min: 0, integer: true });
   if (maxFiles === 1) check.fail(`${prefix}.maxFiles`, "0 (keep every file) or at least 2", maxFiles);
   return { maxSize, maxFiles };
@@ -510,8 +512,10 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
     quietReqLogger: true,
     quietResLogger: true,
     wrapSerializers: false,
-    serializers: { req: () => undefined },
-    customAttributeKeys: { reqId: "requestId", responseTime: "durationMs" },
+    // pino-http binds the request to a child logger per request; a private key whose serializer
+    // drops it keeps that free and leaves `req` in application logs alone.
+    serializers: { palisadeRequest: () => undefined },
+    customAttributeKeys: { req: "palisadeRequest", reqId: "requestId", responseTime: "durationMs" },
     genReqId: (req) => (req as { id?: string }).id ?? generateId(),
     customLogLevel: (_req, res, error) =>
       error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
