@@ -88,13 +88,15 @@ function planProblems(plan: readonly PlanLine[]): PlanProblem[] {
       problems.push({ kind: "full-scan", name: scan[1]!.toLowerCase(), detail });
       continue;
     }
-    const automatic = /^(?:SEARCH|BLOOM FILTER ON) (\S+)(?: USING AUTOMATIC [A-Z ]*INDEX)? \((.*)\)$/.exec(detail);
-    if (automatic && (detail.includes("AUTOMATIC") || detail.startsWith("BLOOM"))) {
+    const automatic = /^(?:SEARCH|BLOOM FILTER ON) (\S+) .*?\((.*)\)$/.exec(detail);
+    if (automatic && (/ USING AUTOMATIC /.test(detail) || detail.startsWith("BLOOM FILTER"))) {
+      const name = automatic[1]!.toLowerCase();
+      if (problems.some((p) => p.kind === "automatic-index" && p.name === name)) continue;
       const columns = automatic[2]!
         .split(" AND ")
         .map((term) => /^(\w+)/.exec(term)?.[1]?.toLowerCase())
         .filter((column): column is string => column !== undefined);
-      problems.push({ kind: "automatic-index", name: automatic[1]!.toLowerCase(), columns, detail });
+      problems.push({ kind: "automatic-index", name, columns, detail });
       continue;
     }
     if (/^USE TEMP B-TREE FOR .*ORDER BY|^USE TEMP B-TREE FOR GROUP BY/.test(detail)) {
@@ -200,7 +202,7 @@ function createSql(name: string, table: string, columns: readonly string[]): str
 }
 
 function candidates(usage: TableUsage, problem: PlanProblem, covering: number, rowid: string | undefined): string[][] {
-  const { equality, range, order } = usage;
+  const { equality, joins, range, order } = usage;
   const orderColumns = order.map((term) => term.column);
   const list: string[][] = [];
   const add = (columns: string[]) => {
@@ -213,6 +215,8 @@ function candidates(usage: TableUsage, problem: PlanProblem, covering: number, r
   if (range.length > 0) base.push([...equality, range[0]!]);
   base.push([...equality]);
   if (equality.length === 0) for (const column of range) base.push([column]);
+  // Join columns last: an index on them lets SQLite turn the join around.
+  if (joins.length > 0) base.push([...equality, ...joins]);
   for (const columns of base) {
     if (columns.length === 0) continue;
     // Every index already carries the rowid, so an INTEGER PRIMARY KEY never needs adding.
@@ -226,9 +230,16 @@ function candidates(usage: TableUsage, problem: PlanProblem, covering: number, r
 }
 
 function stillHasProblem(plan: readonly PlanLine[], problem: PlanProblem, alias: string): boolean {
-  return planProblems(plan).some(
-    (other) => other.kind === problem.kind && (problem.kind === "temp-b-tree" || other.name === alias),
+  // A scan and an automatic index are the same problem: no usable index on that table.
+  return planProblems(plan).some((other) =>
+    problem.kind === "temp-b-tree"
+      ? other.kind === "temp-b-tree"
+      : other.kind !== "temp-b-tree" && other.name === alias,
   );
+}
+
+function scanCount(plan: readonly PlanLine[]): number {
+  return planProblems(plan).filter((problem) => problem.kind !== "temp-b-tree").length;
 }
 
 /**
@@ -281,7 +292,9 @@ export function adviseIndexes(db: SqliteDatabase, options: Readonly<AdviseOption
           key.columns.push(row.col.toLowerCase());
           keys.set(row.id, key);
         }
-        for (const { parent, columns } of keys.values()) {
+        const position = (column: string) => schema.columns.get(table.toLowerCase())?.indexOf(column) ?? 0;
+        const ordered = [...keys.values()].sort((a, b) => position(a.columns[0]!) - position(b.columns[0]!));
+        for (const { parent, columns } of ordered) {
           const covered = indexPrefixes(scratch.db, table).some((prefix) =>
             startsWith(prefix.slice(0, columns.length).sort(), [...columns].sort()),
           );
@@ -327,12 +340,20 @@ export function adviseIndexes(db: SqliteDatabase, options: Readonly<AdviseOption
           }
           continue;
         }
+        const before = explainQueryPlan(scratch.db, sql);
         for (const columns of candidates(usage, problem, covering, rowidColumn(scratch.db, usage.table))) {
           const name = indexName(usage.table, columns);
           const trial = createSql(name, usage.table, columns);
           scratch.db.exec(trial);
           const after = explainQueryPlan(scratch.db, sql);
-          if (!stillHasProblem(after, problem, usage.alias) && after.some((line) => line.detail.includes(name))) {
+          // Fixed, used, and not just moving the scan to another table.
+          if (
+            !stillHasProblem(after, problem, usage.alias) &&
+            after.some((line) => line.detail.includes(name)) &&
+            (problem.kind === "temp-b-tree"
+              ? scanCount(after) <= scanCount(before)
+              : scanCount(after) < scanCount(before))
+          ) {
             const proposal = propose(usage.table, columns, `${problem.kind} in: ${oneLine(sql)}`);
             finding.index = proposal.name;
             break;
@@ -359,6 +380,7 @@ export function adviseIndexes(db: SqliteDatabase, options: Readonly<AdviseOption
       for (const finding of findings) if (finding.index === dropped.name) finding.index = into.name;
       scratch.db.exec(`DROP INDEX IF EXISTS ${quoteIdentifier(dropped.name)}`);
     }
+    kept.sort((a, b) => a.table.localeCompare(b.table) || a.name.localeCompare(b.name));
     return {
       indexes: kept,
       findings,

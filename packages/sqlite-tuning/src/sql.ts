@@ -300,8 +300,10 @@ export interface TableUsage {
   table: string;
   /** The name EXPLAIN QUERY PLAN shows: the alias, or the table name. */
   alias: string;
-  /** Columns compared with `=`, `IS` or `IN` (including join conditions), in order of appearance. */
+  /** Columns compared with `=`, `IS` or `IN` to a value, in order of appearance. */
   equality: string[];
+  /** Columns compared with `=` to a column of another table (join conditions). */
+  joins: string[];
   /** Columns compared with `<`, `>`, `<=`, `>=` or `BETWEEN`. */
   range: string[];
   /** ORDER BY (or GROUP BY when there is no ORDER BY) terms on this table, when every term is a plain column of it. */
@@ -356,7 +358,7 @@ export function tableUsage(sql: string, columnsOf: (table: string) => readonly s
     ) {
       alias = identifier(aliasToken).toLowerCase();
     }
-    const usage: TableUsage = { table, alias, equality: [], range: [], order: [], columns: new Set() };
+    const usage: TableUsage = { table, alias, equality: [], joins: [], range: [], order: [], columns: new Set() };
     refs.push(usage);
     byName.set(alias, usage);
     if (!byName.has(table)) byName.set(table, usage);
@@ -407,17 +409,22 @@ export function tableUsage(sql: string, columnsOf: (table: string) => readonly s
       const after = tokens[ref.last + 1];
       const before = tokens[ref.first - 1];
       const afterUpper = after?.upper ?? "";
-      if (
-        afterUpper === "=" ||
-        afterUpper === "==" ||
-        afterUpper === "IN" ||
-        (afterUpper === "IS" && tokens[ref.last + 2]?.upper !== "NOT")
-      ) {
+      // The other operand names a column of another table reference: a join condition.
+      const otherColumn = (at: number): boolean => {
+        const other = at >= 0 && at < tokens.length ? resolve(at) : undefined;
+        return other !== undefined && other.usage !== ref.usage;
+      };
+      const equalityOn = (otherAt: number) =>
+        pushUnique(otherColumn(otherAt) ? ref.usage.joins : ref.usage.equality, ref.column);
+      if (afterUpper === "=" || afterUpper === "==") {
+        const next = tokens[ref.last + 3]?.text === "." ? ref.last + 4 : ref.last + 2;
+        equalityOn(next);
+      } else if (afterUpper === "IN" || (afterUpper === "IS" && tokens[ref.last + 2]?.upper !== "NOT")) {
         pushUnique(ref.usage.equality, ref.column);
       } else if (["<", ">", "<=", ">=", "BETWEEN"].includes(afterUpper)) {
         pushUnique(ref.usage.range, ref.column);
       } else if (before && (before.upper === "=" || before.upper === "==")) {
-        pushUnique(ref.usage.equality, ref.column);
+        equalityOn(ref.first - 2);
       } else if (before && ["<", ">", "<=", ">="].includes(before.upper)) {
         pushUnique(ref.usage.range, ref.column);
       }

@@ -18,10 +18,14 @@ export class SqlitePragmaError extends Error {
   readonly expected: string | number;
   readonly actual: unknown;
 
-  constructor(pragma: string, expected: string | number, actual: unknown, why?: string) {
-    const got = actual === undefined ? "nothing (SQLite does not know this pragma)" : JSON.stringify(actual);
+  constructor(pragma: string, expected: string | number, actual: unknown, why?: string, refused = false) {
+    const got = refused
+      ? "SQLite refused it"
+      : actual === undefined
+        ? "read back nothing (SQLite does not know this pragma)"
+        : `read back ${JSON.stringify(actual)}`;
     super(
-      `tuneSqlite: PRAGMA ${pragma} did not take: set ${JSON.stringify(expected)}, read back ${got}${why ? ` (${why})` : ""}.`,
+      `tuneSqlite: PRAGMA ${pragma} did not take: set ${JSON.stringify(expected)}, ${got}${why ? ` (${why})` : ""}.`,
     );
     this.pragma = pragma;
     this.expected = expected;
@@ -128,7 +132,7 @@ export function tuneSqlite<T extends SqliteDatabase>(db: T, profile: Readonly<Sq
     try {
       db.pragma(`${plan.name} = ${plan.value}`);
     } catch (error) {
-      throw new SqlitePragmaError(plan.name, plan.value, undefined, (error as Error).message);
+      throw new SqlitePragmaError(plan.name, plan.value, undefined, (error as Error).message, true);
     }
     const actual = readPragma(db, plan.name);
     if (!sameValue(actual, plan.expect)) {
