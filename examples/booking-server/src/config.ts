@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
 
 /** Server configuration, read from the environment once at start. */
@@ -9,6 +10,20 @@ export interface Config {
   nodeEnv: "development" | "production" | "test";
   adminEmail?: string;
   adminPassword?: string;
+  /** PEM certificate and key: with both, the server speaks HTTPS on `port`. */
+  tls?: { cert: string; key: string };
+  /** With TLS, a plain-HTTP listener here redirects every request to HTTPS. */
+  httpPort?: number;
+  /** Addresses and CIDR ranges allowed to reach admin and detailed monitoring endpoints. */
+  adminAllow: string[];
+  /** Redis for rate-limit counters shared by several processes. */
+  redisUrl?: string;
+  /** Key of the audit log's HMAC chain. */
+  auditHmacKey?: string;
+  /** Express `trust proxy`: proxy addresses/CIDRs or a hop count; `false` trusts nobody. */
+  trustProxy: string[] | number | false;
+  /** Worker processes (Node cluster) sharing the port and the database. */
+  workers: number;
   /** Open hours for every barber, UTC hours [open, close). */
   openHour: number;
   closeHour: number;
@@ -18,6 +33,42 @@ const NODE_ENVS = ["development", "production", "test"] as const;
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+}
+
+function list(raw: string | undefined, fallback: string[]): string[] {
+  if (!raw) return fallback;
+  return raw
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+function isIpOrCidr(entry: string): boolean {
+  const [address, bits, ...rest] = entry.split("/");
+  if (rest.length > 0 || !address) return false;
+  const version = isIP(address);
+  if (version === 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
+}
+
+function trustProxy(raw: string | undefined): Config["trustProxy"] {
+  if (!raw || raw === "false") return false;
+  if (raw === "true") {
+    throw new ConfigError(
+      'TRUST_PROXY=true would let any client choose its address; list your proxies (e.g. "loopback" or "10.0.0.0/8") or give a hop count.',
+    );
+  }
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = list(raw, []);
+  for (const entry of entries) {
+    if (!["loopback", "linklocal", "uniquelocal"].includes(entry) && !isIpOrCidr(entry)) {
+      throw new ConfigError(
+        `TRUST_PROXY must list proxy addresses, CIDR ranges, loopback/linklocal/uniquelocal or a hop count, got ${JSON.stringify(entry)}.`,
+      );
+    }
+  }
+  return entries;
 }
 
 const defaultDataDir = fileURLToPath(new URL("../data/", import.meta.url));
@@ -50,8 +101,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.LOG_DIR && existsSync(env.LOG_DIR) === false && !env.LOG_DIR.startsWith("/")) {
     throw new ConfigError(`LOG_DIR must be an absolute path, got ${JSON.stringify(env.LOG_DIR)}.`);
   }
+  const tlsCert = env.TLS_CERT || undefined;
+  const tlsKey = env.TLS_KEY || undefined;
+  if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new ConfigError("TLS_CERT and TLS_KEY must be set together.");
+  for (const [name, file] of [
+    ["TLS_CERT", tlsCert],
+    ["TLS_KEY", tlsKey],
+  ] as const) {
+    if (file && !existsSync(file))
+      throw new ConfigError(`${name} must name a readable PEM file, got ${JSON.stringify(file)}.`);
+  }
+  const httpPort = env.HTTP_PORT ? integer(env, "HTTP_PORT", 0, 0, 65535) : undefined;
+  if (httpPort !== undefined && !tlsCert)
+    throw new ConfigError("HTTP_PORT needs TLS_CERT and TLS_KEY (it redirects to HTTPS).");
+  const adminAllow = list(env.ADMIN_ALLOW, ["127.0.0.1/8", "::1/128"]);
+  for (const entry of adminAllow) {
+    if (!isIpOrCidr(entry))
+      throw new ConfigError(`ADMIN_ALLOW must list IP addresses or CIDR ranges, got ${JSON.stringify(entry)}.`);
+  }
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got ${JSON.stringify(redisUrl)}.`);
+  }
+  const auditHmacKey = env.AUDIT_HMAC_KEY || undefined;
+  if (auditHmacKey !== undefined && auditHmacKey.length < 32) {
+    throw new ConfigError("AUDIT_HMAC_KEY must be at least 32 characters (e.g. openssl rand -hex 32).");
+  }
   return {
     port: integer(env, "PORT", 3000, 0, 65535),
+    ...(tlsCert && tlsKey ? { tls: { cert: tlsCert, key: tlsKey } } : {}),
+    ...(httpPort !== undefined ? { httpPort } : {}),
+    adminAllow,
+    ...(redisUrl ? { redisUrl } : {}),
+    ...(auditHmacKey ? { auditHmacKey } : {}),
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    workers: integer(env, "WORKERS", 1, 1, 64),
     databaseFile: env.DATABASE_FILE || `${defaultDataDir}booking.db`,
     logDir,
     nodeEnv,

@@ -1,16 +1,17 @@
+import cluster from "node:cluster";
 import { createBookingApp } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db.js";
 import { seed } from "./seed.js";
+import { serve } from "./server.js";
 
 function log(message: string, detail: Record<string, unknown> = {}) {
-  console.log(JSON.stringify({ time: new Date().toISOString(), msg: message, ...detail }));
+  console.log(JSON.stringify({ time: new Date().toISOString(), pid: process.pid, msg: message, ...detail }));
 }
 
-async function main() {
-  let config: ReturnType<typeof loadConfig>;
+function readConfig(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`booking-server: ${error.message}`);
@@ -18,23 +19,55 @@ async function main() {
     }
     throw error;
   }
+}
+
+/** The primary of a cluster: migrates and seeds once, then keeps `workers` processes alive. */
+async function primary(config: Config) {
   const db = openDatabase(config.databaseFile);
   for (const line of await seed(db, config)) log(`seeded ${line}`);
+  db.close();
+  let stopping = false;
+  for (let i = 0; i < config.workers; i++) cluster.fork();
+  cluster.on("exit", (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    log("worker died; starting another", { worker: worker.process.pid, code, signal });
+    cluster.fork();
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGTERM"));
+}
+
+/** One server process (the only one, or a cluster worker). */
+async function worker(config: Config) {
+  const db = openDatabase(config.databaseFile);
+  if (cluster.isPrimary) for (const line of await seed(db, config)) log(`seeded ${line}`);
   const app = createBookingApp({ config, db, log });
-  const server = app.listen(config.port, () => {
-    const address = server.address();
-    const port = typeof address === "object" && address ? address.port : config.port;
-    log(`booking server listening on http://localhost:${port}`, { database: config.databaseFile, env: config.nodeEnv });
+  const { main, redirect, port, httpPort } = await serve(app, config);
+  const scheme = config.tls ? "https" : "http";
+  log(`booking server listening on ${scheme}://localhost:${port}`, {
+    database: config.databaseFile,
+    env: config.nodeEnv,
+    ...(httpPort !== undefined ? { redirectFrom: `http://localhost:${httpPort}` } : {}),
   });
   const stop = () => {
-    server.close(() => {
+    redirect?.close();
+    main.close(() => {
       db.close();
       process.exit(0);
     });
-    server.closeIdleConnections();
+    main.closeIdleConnections();
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
 }
 
-await main();
+const config = readConfig();
+if (config.workers > 1 && cluster.isPrimary) await primary(config);
+else await worker(config);
