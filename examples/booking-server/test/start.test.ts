@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { tempDir } from "@palisade/test-utils";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { startServer } from "./process.js";
 
 const serverDir = fileURLToPath(new URL("../", import.meta.url));
 
@@ -28,7 +29,7 @@ describe("the server process (pnpm start)", () => {
   const dir = tempDir("booking-start-");
   afterAll(() => dir.cleanup());
 
-  function start(env: Record<string, string>) {
+  function spawnServer(env: Record<string, string>) {
     return spawn(process.execPath, ["--import", "tsx", "--conditions=@palisade/source", "src/main.ts"], {
       cwd: serverDir,
       env: { ...process.env, NODE_ENV: "development", ...env },
@@ -37,17 +38,13 @@ describe("the server process (pnpm start)", () => {
   }
 
   it("migrates and seeds an empty database, then serves the demo data", async () => {
-    const child = start({ PORT: "0", DATABASE_FILE: join(dir.path, "fresh.db"), LOG_DIR: dir.path });
+    const server = await startServer({
+      NODE_ENV: "development",
+      DATABASE_FILE: join(dir.path, "fresh.db"),
+      LOG_DIR: dir.path,
+    });
+    const port = server.port;
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (chunk) => {
-          out += chunk;
-          const match = out.match(/listening on http:\/\/localhost:(\d+)/);
-          if (match) resolve(Number(match[1]));
-        });
-        child.once("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
       const res = await fetch(`http://127.0.0.1:${port}/api/barbers`);
       expect(res.status).toBe(200);
       expect(((await res.json()) as { barbers: unknown[] }).barbers).toHaveLength(3);
@@ -58,12 +55,12 @@ describe("the server process (pnpm start)", () => {
       });
       expect(login.status).toBe(200);
     } finally {
-      child.kill("SIGTERM");
+      expect(await server.stop()).toBe(0);
     }
   });
 
   it("stops with exit code 2 and a message naming the variable on bad configuration", async () => {
-    const child = start({ PORT: "not-a-port", DATABASE_FILE: join(dir.path, "never.db") });
+    const child = spawnServer({ PORT: "not-a-port", DATABASE_FILE: join(dir.path, "never.db") });
     let stderr = "";
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
