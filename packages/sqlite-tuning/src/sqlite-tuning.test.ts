@@ -28,7 +28,7 @@ describe("tuneSqlite()", () => {
 
   it("applies an overridden profile", () => {
     tuneSqlite(temp.db, {
-      journalMode: "delete",
+      journalMode: "DELETE",
       synchronous: "FULL",
       busyTimeoutMs: 250,
       foreignKeys: false,
