@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { inspect } from "../../packages/input-sanitizer/src/index.js";
 import { BOOKING_BENIGN } from "../../packages/input-sanitizer/src/fixtures/booking-benign.js";
+import { inspect } from "../../packages/input-sanitizer/src/index.js";
 import { defineBench } from "../harness.js";
 
 // Detection and false-positive rates of inspect() on ../shared/corpus (see its README), by
@@ -80,7 +80,8 @@ export default defineBench({
         const right = mapped !== undefined && findings.some((f) => f.kind === mapped);
         bump(`${line.file} ${line.kind}`, detected, right);
         if (line.file === "crs") bump(`crs ${line.kind} PL${line.paranoia_level}`, detected, right);
-        if (["path-traversal", "command-injection", "nosql"].includes(line.kind!)) bump(`all ${line.kind}`, detected, right);
+        if (["path-traversal", "command-injection", "nosql"].includes(line.kind!))
+          bump(`all ${line.kind}`, detected, right);
       }
       const booking = BOOKING_BENIGN.filter((text) => inspect(text, { paranoiaLevel: level }).length > 0);
       const elapsed = performance.now() - started;

@@ -1,4 +1,4 @@
-import { DECODINGS } from "./options.js";
+import type { DECODINGS } from "./options.js";
 
 export type Decoding = (typeof DECODINGS)[number];
 
@@ -215,7 +215,9 @@ export function escapeDecode(text: string): string {
 }
 
 // Characters browsers, shells and databases ignore or treat as their ASCII look-alikes.
-const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u00ad\u034f\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]/g;
+// U+034F (combining grapheme joiner) is left to NFKC.
+const INVISIBLE =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u00ad\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]/g;
 const CONFUSABLES: Readonly<Record<string, string>> = {
   "\u2018": "'",
   "\u2019": "'",
@@ -237,8 +239,8 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
   "\u2039": "<",
   "\u203a": ">",
 };
-const CONFUSABLE_CHARS = /[\u2018\u2019\u201b\u2032\u02bc\u201c\u201d\u201e\u2033\u2215\u2044\u2216\u29f5\u02c2\u02c3\u2039\u203a]/g;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find them.
+const CONFUSABLE_CHARS =
+  /[\u2018\u2019\u201b\u2032\u02bc\u201c\u201d\u201e\u2033\u2215\u2044\u2216\u29f5\u02c2\u02c3\u2039\u203a]/g;
 const NEEDS_UNICODE = /[^\u0009\u000a\u000d\u0020-\u007e]/;
 
 /** NFKC (full-width forms), look-alike quotes and slashes, and NUL / zero-width / control characters removed. */

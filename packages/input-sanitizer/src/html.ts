@@ -27,7 +27,27 @@ const ALWAYS_DANGEROUS = new Set([
   "bgsound",
   "portal",
 ]);
-const RISKY_TAGS = new Set(["style", "meta", "link", "form", "svg", "math", "template", "noscript", "marquee", "animate", "set", "handler", "listener", "textarea", "image", "video", "audio", "source", "details"]);
+const RISKY_TAGS = new Set([
+  "style",
+  "meta",
+  "link",
+  "form",
+  "svg",
+  "math",
+  "template",
+  "noscript",
+  "marquee",
+  "animate",
+  "set",
+  "handler",
+  "listener",
+  "textarea",
+  "image",
+  "video",
+  "audio",
+  "source",
+  "details",
+]);
 const URL_ATTRIBUTES = new Set([
   "href",
   "src",
@@ -75,7 +95,12 @@ export function dangerousScheme(value: string): boolean {
     compact.startsWith("data:image/svg") ||
     compact.startsWith("data:application/x") ||
     compact.startsWith("data:text/xml") ||
-    (compact.startsWith("data:") && compact.includes(";base64,") && !compact.startsWith("data:image/png") && !compact.startsWith("data:image/jpeg") && !compact.startsWith("data:image/gif") && !compact.startsWith("data:image/webp"))
+    (compact.startsWith("data:") &&
+      compact.includes(";base64,") &&
+      !compact.startsWith("data:image/png") &&
+      !compact.startsWith("data:image/jpeg") &&
+      !compact.startsWith("data:image/gif") &&
+      !compact.startsWith("data:image/webp"))
   );
 }
 
@@ -84,10 +109,14 @@ const SCHEME_AFTER = /(?:^|[=("'\s])\s*(?:java|vb|live)script\s*:/;
 const EVENT_NAME = /^on[a-z]{3,40}$/;
 // Attribute breakout outside a tag: a quote or slash, then `on...=`.
 const BREAKOUT = /["'`/]\s*on[a-z]{3,40}\s*=/gi;
-const BARE_EVENT = /(?:^|[\s;])on(?:load|error|click|mouse[a-z]{2,10}|focus[a-z]{0,4}|blur|key[a-z]{2,5}|submit|change|input|toggle|begin|end|start|finish|animation[a-z]{3,9}|transition[a-z]{3,9}|pointer[a-z]{2,10}|drag[a-z]{0,5}|drop|scroll|resize|wheel|copy|cut|paste|zoom|show|hashchange|message|pageshow|popstate|readystatechange|beforeunload|unload|abort|auxclick|contextmenu|dblclick|play|playing|pause|seeked|seeking|search|select|webkit[a-z]{3,40}|[a-z]{3,40}(?=\s*=\s*[a-z]{2,20}\s*[(`]))\s*=/gi;
-const JS_SINK = /\b(?:alert|eval|prompt|confirm|execScript|setTimeout|setInterval|Function|fetch|atob)\s*(?:\(\s*(?:[\d'"`/)[]|document|window|location|this|top|self|parent|String|atob|\w+\s*\.\s*\w+\s*\))|`)/g;
-const JS_OBJECT = /\b(?:document\s*\.\s*(?:cookie|domain|write|location|body\.innerHTML)|window\s*\.\s*(?:location|name|open)|String\s*\.\s*fromCharCode|\.constructor\s*\.\s*constructor|\.call\s*`|\.apply\s*`|top\s*\[|self\s*\[|globalThis\s*\[|Reflect\s*\.\s*(?:apply|construct|get)|navigation\s*\.\s*navigate|import\s*\(\s*['"`]|javascript\s*:\s*\S)/g;
-const CSS_ATTACK = /(?::\s*expression\s*\(|expression\s*\(\s*(?:alert|eval|javascript|document|window)|-moz-binding\s*:|\bbehaviou?r\s*:\s*url|url\s*\(\s*['"]?\s*(?:javascript|vbscript|data:text\/html)\s*:?|@import\b)/gi;
+const BARE_EVENT =
+  /(?:^|[\s;])on(?:load|error|click|mouse[a-z]{2,10}|focus[a-z]{0,4}|blur|key[a-z]{2,5}|submit|change|input|toggle|begin|end|start|finish|animation[a-z]{3,9}|transition[a-z]{3,9}|pointer[a-z]{2,10}|drag[a-z]{0,5}|drop|scroll|resize|wheel|copy|cut|paste|zoom|show|hashchange|message|pageshow|popstate|readystatechange|beforeunload|unload|abort|auxclick|contextmenu|dblclick|play|playing|pause|seeked|seeking|search|select|webkit[a-z]{3,40}|[a-z]{3,40}(?=\s*=\s*[a-z]{2,20}\s*[(`]))\s*=/gi;
+const JS_SINK =
+  /\b(?:alert|eval|prompt|confirm|execScript|setTimeout|setInterval|Function|fetch|atob)\s*(?:\(\s*(?:[\d'"`/)[]|document|window|location|this|top|self|parent|String|atob|\w+\s*\.\s*\w+\s*\))|`)/g;
+const JS_OBJECT =
+  /\b(?:document\s*\.\s*(?:cookie|domain|write|location|body\.innerHTML)|window\s*\.\s*(?:location|name|open)|String\s*\.\s*fromCharCode|\.constructor\s*\.\s*constructor|\.call\s*`|\.apply\s*`|top\s*\[|self\s*\[|globalThis\s*\[|Reflect\s*\.\s*(?:apply|construct|get)|navigation\s*\.\s*navigate|import\s*\(\s*['"`])/g;
+const CSS_ATTACK =
+  /(?::\s*expression\s*\(|expression\s*\(\s*(?:alert|eval|javascript|document|window)|-moz-binding\s*:|\bbehaviou?r\s*:\s*url|url\s*\(\s*['"]?\s*(?:javascript|vbscript|data:text\/html)\s*:?|@import\b)/gi;
 const TEMPLATE_SORT = /\]\s*\.\s*sort\s*\.\s*call\s*`|\$\{\s*(?:alert|eval|prompt|confirm)\b/g;
 
 /** XSS hits in `text`. */
@@ -111,7 +140,8 @@ export function xssHits(text: string): XssHit[] {
     if (!name) continue;
     const bare = name.includes(":") ? name.slice(name.lastIndexOf(":") + 1) : name;
     if (ALWAYS_DANGEROUS.has(bare)) hits.push({ rule: "xss.dangerous-tag", paranoiaLevel: 1, index: i });
-    else if (RISKY_TAGS.has(bare)) hits.push({ rule: "xss.risky-tag", paranoiaLevel: name === "svg" || name === "math" ? 2 : 2, index: i });
+    else if (RISKY_TAGS.has(bare))
+      hits.push({ rule: "xss.risky-tag", paranoiaLevel: name === "svg" || name === "math" ? 2 : 2, index: i });
     else if (/^[a-z]/.test(bare)) hits.push({ rule: "xss.tag", paranoiaLevel: 3, index: i });
     // Attributes, up to the closing ">" (or the end: truncated payloads count).
     let attrs = 0;
@@ -172,4 +202,14 @@ export function xssHits(text: string): XssHit[] {
   return hits;
 }
 
-export const HTML_REGEXES: readonly RegExp[] = [SCRIPT_BODY, SCHEME_AFTER, EVENT_NAME, BREAKOUT, BARE_EVENT, JS_SINK, JS_OBJECT, CSS_ATTACK, TEMPLATE_SORT];
+export const HTML_REGEXES: readonly RegExp[] = [
+  SCRIPT_BODY,
+  SCHEME_AFTER,
+  EVENT_NAME,
+  BREAKOUT,
+  BARE_EVENT,
+  JS_SINK,
+  JS_OBJECT,
+  CSS_ATTACK,
+  TEMPLATE_SORT,
+];

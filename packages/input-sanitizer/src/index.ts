@@ -1,3 +1,4 @@
+export { type InputSanitizerLocals, inputSanitizer } from "./input-sanitizer.js";
 export { inspect } from "./inspect.js";
 export {
   type AllowEntry,
@@ -18,3 +19,5 @@ export {
   SOURCES,
   type Source,
 } from "./options.js";
+export { inspectRequest } from "./request.js";
+export { inspectUpload, UPLOAD_RULES, type UploadDescription, type UploadFinding, type UploadRule } from "./upload.js";

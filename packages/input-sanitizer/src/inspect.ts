@@ -1,14 +1,7 @@
 import { optionChecks } from "@palisade/core";
 import { variantsOf } from "./decode.js";
 import { xssHits } from "./html.js";
-import {
-  type Finding,
-  type InspectOptions,
-  KINDS,
-  type Kind,
-  PARANOIA_LEVELS,
-  type ParanoiaLevel,
-} from "./options.js";
+import { type Finding, type InspectOptions, KINDS, type Kind, PARANOIA_LEVELS, type ParanoiaLevel } from "./options.js";
 import { type Location, type RuleHit, ruleHits, shellNormalize } from "./rules.js";
 import { sqlHits } from "./sql.js";
 
@@ -34,7 +27,8 @@ const FRAGMENT_LENGTH = 80;
 // Strings of letters, digits and a few separators cannot carry markup, quotes or shell syntax;
 // they only need the keyword-free key rules and the schema-object check.
 const PLAIN = /^[\p{L}\p{N} _.,@+-]*$/u;
-const PLAIN_NEEDS_RULES = /_proto_|information_schema|sysobjects|msys|pg_|sqlite_|xp_|sp_|@@|^(?:select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|waitfor|shutdown|grant|revoke|replace|load|handler|union)\b|\b(?:union|select|sleep|benchmark)\b/i;
+const PLAIN_NEEDS_RULES =
+  /_proto_|information_schema|sysobjects|msys|pg_|sqlite_|xp_|sp_|@@|^(?:select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|waitfor|shutdown|grant|revoke|replace|load|handler|union)\b|\b(?:union|select|sleep|benchmark)\b/i;
 
 function truncate(text: string, index: number): string {
   const start = Math.max(0, Math.min(index, text.length - 1));
@@ -53,7 +47,13 @@ export function inspectWith(value: string, compiled: CompiledInspect, location: 
   const kinds = compiled.kinds;
   const findings: Finding[] = [];
   const seen = new Set<string>();
-  const add = (kind: Kind, rule: string, paranoiaLevel: ParanoiaLevel, fragment: string, decodings: readonly string[]) => {
+  const add = (
+    kind: Kind,
+    rule: string,
+    paranoiaLevel: ParanoiaLevel,
+    fragment: string,
+    decodings: readonly string[],
+  ) => {
     if (paranoiaLevel > level || !kinds.has(kind) || seen.has(rule)) return;
     seen.add(rule);
     findings.push({ kind, rule, paranoiaLevel, fragment, decodings });
@@ -62,7 +62,8 @@ export function inspectWith(value: string, compiled: CompiledInspect, location: 
 
   const variants = variantsOf(text);
   // Lowest paranoia level first, so a rule reported at level 1 is not first seen at 3.
-  const pending: { kind: Kind; rule: string; level: ParanoiaLevel; fragment: string; decodings: readonly string[] }[] = [];
+  const pending: { kind: Kind; rule: string; level: ParanoiaLevel; fragment: string; decodings: readonly string[] }[] =
+    [];
   for (let v = 0; v < variants.length; v++) {
     const variant = variants[v]!;
     const t = variant.text;
@@ -78,16 +79,30 @@ export function inspectWith(value: string, compiled: CompiledInspect, location: 
         });
       }
     }
-    if (kinds.has("xss") && (t.includes("<") || t.includes("=") || t.includes(":") || t.includes("(") || t.includes("`"))) {
+    if (
+      kinds.has("xss") &&
+      (t.includes("<") || t.includes("=") || t.includes(":") || t.includes("(") || t.includes("`"))
+    ) {
       for (const hit of xssHits(t)) {
-        pending.push({ kind: "xss", rule: hit.rule, level: hit.paranoiaLevel, fragment: truncate(t, hit.index), decodings: variant.decodings });
+        pending.push({
+          kind: "xss",
+          rule: hit.rule,
+          level: hit.paranoiaLevel,
+          fragment: truncate(t, hit.index),
+          decodings: variant.decodings,
+        });
       }
     }
     const hits: RuleHit[] = [];
     ruleHits(t, location, v === 0, hits);
     const shell = hits.some((hit) => hit.kind === "command-injection") && shellNormalize(t) !== t;
     for (const hit of hits) {
-      const extra = hit.kind === "command-injection" && shell ? ["shell-quote"] : hit.kind === "path-traversal" && /\\|0x5c|%5c/i.test(t) ? ["path"] : [];
+      const extra =
+        hit.kind === "command-injection" && shell
+          ? ["shell-quote"]
+          : hit.kind === "path-traversal" && /\\|0x5c|%5c/i.test(t)
+            ? ["path"]
+            : [];
       pending.push({
         kind: hit.kind,
         rule: hit.rule,

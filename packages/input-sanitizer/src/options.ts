@@ -18,15 +18,7 @@ export const KINDS = [
 export type Kind = (typeof KINDS)[number];
 
 /** The decoding layers, as named in `Finding.decodings`. */
-export const DECODINGS = [
-  "url",
-  "html-entity",
-  "escape",
-  "unicode",
-  "path",
-  "sql-comment",
-  "shell-quote",
-] as const;
+export const DECODINGS = ["url", "html-entity", "escape", "unicode", "path", "sql-comment", "shell-quote"] as const;
 
 /** Request parts `inspectRequest` walks. */
 export const SOURCES = ["query", "body", "params", "cookies", "headers", "path"] as const;

@@ -22,29 +22,30 @@ const WORD_COMMANDS =
 
 const SEPARATOR = "(?:[;|`\\n\\r]|&&?|\\$\\(|\\$\\{|\\|\\||%0a|\\bthen\\b|\\bdo\\b)";
 // Optional path prefix (/bin/, /usr/bin/, C:\Windows\System32\).
-const PREFIX = "(?:[/\\\\][\\w.-]{1,30}){0,4}[/\\\\]";
-const CMD_AFTER_SEPARATOR = new RegExp(
-  `${SEPARATOR}\\s*(?:${PREFIX})?(?:${TECH_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`,
-  "i",
-);
+const PREFIX = "(?:[/\\\\][\\w./\\\\-]{0,80}[/\\\\]|)";
+const CMD_AFTER_SEPARATOR = new RegExp(`${SEPARATOR}\\s*${PREFIX}(?:${TECH_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`, "i");
 const WORD_AFTER_SEPARATOR = new RegExp(
-  `${SEPARATOR}\\s*(?:${PREFIX})?(?:${WORD_COMMANDS})(?:$|\\s*[<>|;\`$]|\\s+(?:-{1,2}[a-z0-9]|/[a-z]|[.~]{1,2}/|\\d|['"\`]|\\\\\\\\|[a-z]:\\\\|%[a-z]|\\$))`,
+  `${SEPARATOR}${PREFIX}(?:${WORD_COMMANDS})$|${SEPARATOR}\\s*${PREFIX}(?:${WORD_COMMANDS})(?:\\s*[<>|;\`$]|\\s+(?:-{1,2}[a-z0-9]|/[a-z]|[.~]{1,2}/|\\d|['"\`]|\\\\\\\\|[a-z]:\\\\|%[a-z]|\\$))`,
   "i",
 );
 const COMMAND_AT_START = new RegExp(
-  `^\\s*(?:${PREFIX})?(?:${TECH_COMMANDS}|${WORD_COMMANDS})\\s+(?:-{1,2}[a-z]|/[a-z]|[.~]{1,2}/|\\$[a-z{(]|%[a-z])`,
+  `^\\s*${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})\\s+(?:-{1,2}[a-z]|/[a-z]|[.~]{1,2}/|\\$[a-z{(]|%[a-z])`,
   "i",
 );
-const TECH_AT_START = new RegExp(`^\\s*(?:${PREFIX})?(?:${TECH_COMMANDS})(?:$|\\s+\\S)`, "i");
-const SUBSTITUTION = new RegExp(`(?:\`|\\$\\()\\s*(?:${PREFIX})?(?:${TECH_COMMANDS}|${WORD_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`, "i");
+const TECH_AT_START = new RegExp(`^\\s*${PREFIX}(?:${TECH_COMMANDS})(?:$|\\s+\\S)`, "i");
+const SUBSTITUTION = new RegExp(
+  `(?:\`|\\$\\()\\s*${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`,
+  "i",
+);
 const SHELLSHOCK = /\(\s*\)\s*\{/;
 const SSI = /<!--\s*#\s*(?:exec|include|echo|config|printenv|fsize|flastmod)\b/i;
-const WINDOWS_SHELL = /(?:%(?:comspec|systemroot|windir|programfiles|userprofile|temp|appdata)%|\bcmd(?:\.exe)?\s+\/[ck]\b|\bpowershell(?:\.exe)?\s+-[a-z]|\bfor\s+\/[fdrl]\b|\bif\s+(?:\/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel)\b|\bstart\s+\/b\b)/i;
+const WINDOWS_SHELL =
+  /(?:%(?:comspec|systemroot|windir|programfiles|userprofile|temp|appdata)%|\bcmd(?:\.exe)?\s+\/[ck]\b|\bpowershell(?:\.exe)?\s+-[a-z]|\bfor\s+\/[fdrl]\b|\bif\s+(?:\/i\s|)\s*(?:not\s|)\s*(?:exist|defined|errorlevel)\b|\bstart\s+\/b\b)/i;
 const CODE_EXEC_CALL =
   /\b(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|spawn|spawnSync|execSync|execFile|os\.system|os\.popen|subprocess\.(?:call|run|Popen|check_output))\s*\(\s*["'`$@]/i;
 const UNIX_PATH_EXEC = /(?:^|[\s;|&`(])\/(?:bin|usr\/bin|usr\/local\/bin|sbin|usr\/sbin)\/[a-z]{2,20}\b/;
 const IFS = /\$\{?IFS\}?|\$@|\$\*|\$[0-9]/g;
-const QUOTE_IN_WORD = /(?<=[a-zA-Z/])(?:''|""|\\|'(?=[a-zA-Z])|"(?=[a-zA-Z]))/g;
+const QUOTE_IN_WORD = /([a-zA-Z/])(?:''|""|\\|'(?=[a-zA-Z])|"(?=[a-zA-Z]))/g;
 const BRACE_LIST = /\{([\w./-]{1,40}),([^{}]{0,200})\}/g;
 
 /** Shell quote removal: `c''at`, `c\at`, `w"h"o"am"i`, `${IFS}`, `{cat,/etc/passwd}`. */
@@ -52,7 +53,7 @@ export function shellNormalize(text: string): string {
   if (!/['"\\$]|\{[^}]*,/.test(text)) return text;
   return text
     .replace(IFS, " ")
-    .replace(QUOTE_IN_WORD, "")
+    .replace(QUOTE_IN_WORD, "$1")
     .replace(BRACE_LIST, (_m, a: string, b: string) => `${a} ${b.replace(/,/g, " ")}`);
 }
 
@@ -114,14 +115,26 @@ function traversalHits(text: string, hits: RuleHit[]): void {
       else if (lowest < 0) level = 2;
       else if (climbs >= 2 || sensitive) level = 3;
       if (level) {
-        hits.push({ kind: "path-traversal", rule: "traversal.climb", paranoiaLevel: level, index: m.index, length: run.length });
+        hits.push({
+          kind: "path-traversal",
+          rule: "traversal.climb",
+          paranoiaLevel: level,
+          index: m.index,
+          length: run.length,
+        });
         return;
       }
     }
   }
   const file = SENSITIVE.exec(text);
   if (file && (file.index === 0 || /[/\\]/.test(text[file.index] ?? ""))) {
-    hits.push({ kind: "path-traversal", rule: "traversal.sensitive-file", paranoiaLevel: 1, index: file.index, length: file[0].length });
+    hits.push({
+      kind: "path-traversal",
+      rule: "traversal.sensitive-file",
+      paranoiaLevel: 1,
+      index: file.index,
+      length: file[0].length,
+    });
   }
 }
 
@@ -130,7 +143,7 @@ function traversalHits(text: string, hits: RuleHit[]): void {
 const MONGO_OPERATORS =
   "ne|eq|gt|gte|lt|lte|in|nin|regex|where|exists|or|and|nor|not|elemMatch|expr|text|search|type|size|all|mod|jsonSchema|function|accumulator|lookup|merge|out|options|comment|geoWithin|near|slice|set|unset|inc|push|rename|currentOp|eval";
 const MONGO_KEY = new RegExp(`^\\$(?:${MONGO_OPERATORS})$`, "i");
-const MONGO_IN_TEXT = new RegExp(`(?:^|[{\\[,(\\s'"&])\\$(?:${MONGO_OPERATORS})\\b\\s*["']?\\s*(?:[:\\]=]|$)`, "i");
+const MONGO_IN_TEXT = new RegExp(`(?:^|[{\\[,(\\s'"&])\\$(?:${MONGO_OPERATORS})\\b\\s*["']?\\s*[:\\]=]`, "i");
 const MONGO_JS =
   /\bthis\s*\.\s*\w+\s*\.\s*(?:match|constructor)\s*\(|\bdb\s*\.\s*[\w$]+\s*\.\s*(?:insert|find|findOne|update|remove|drop|mapReduce|aggregate|save|delete\w*)\s*\(|\bdb\s*\.\s*(?:getCollection|dropDatabase|eval|getSiblingDB)\s*\(|['"]\s*;\s*(?:sleep|while|return|var|let|const|it\s*=|db\.)|\bsleep\s*\(\s*\d{3,}\s*\)|['"]\s*(?:&&|\|\|)\s*(?:this\.|['"]?\w+['"]?\s*===?)|(?:\|\||&&)\s*['"]?\w{1,20}['"]?\s*===?\s*['"]?\w/;
 const PROTO_KEY = /^(?:__proto__|prototype)$/;
@@ -140,10 +153,18 @@ const PROTO_IN_TEXT =
 function nosqlHits(text: string, location: Location, hits: RuleHit[]): void {
   if (location === "key") {
     const bracket = /\[\s*\$(\w+)\s*\]/.exec(text);
-    if (MONGO_KEY.test(text)) hits.push({ kind: "nosql", rule: "nosql.operator-key", paranoiaLevel: 1, index: 0, length: text.length });
+    if (MONGO_KEY.test(text))
+      hits.push({ kind: "nosql", rule: "nosql.operator-key", paranoiaLevel: 1, index: 0, length: text.length });
     else if (bracket && MONGO_KEY.test(`$${bracket[1]}`)) {
-      hits.push({ kind: "nosql", rule: "nosql.operator-key", paranoiaLevel: 1, index: bracket.index, length: bracket[0].length });
-    } else if (/^\$[a-z]/i.test(text)) hits.push({ kind: "nosql", rule: "nosql.dollar-key", paranoiaLevel: 2, index: 0, length: text.length });
+      hits.push({
+        kind: "nosql",
+        rule: "nosql.operator-key",
+        paranoiaLevel: 1,
+        index: bracket.index,
+        length: bracket[0].length,
+      });
+    } else if (/^\$[a-z]/i.test(text))
+      hits.push({ kind: "nosql", rule: "nosql.dollar-key", paranoiaLevel: 2, index: 0, length: text.length });
     if (PROTO_KEY.test(text) && text === "__proto__") {
       hits.push({ kind: "prototype-pollution", rule: "proto.key", paranoiaLevel: 1, index: 0, length: text.length });
     }
@@ -153,10 +174,18 @@ function nosqlHits(text: string, location: Location, hits: RuleHit[]): void {
     if (m) hits.push({ kind: "nosql", rule: "nosql.operator", paranoiaLevel: 1, index: m.index, length: m[0].length });
   }
   const js = MONGO_JS.exec(text);
-  if (js) hits.push({ kind: "nosql", rule: "nosql.javascript", paranoiaLevel: 1, index: js.index, length: js[0].length });
+  if (js)
+    hits.push({ kind: "nosql", rule: "nosql.javascript", paranoiaLevel: 1, index: js.index, length: js[0].length });
   if (text.includes("proto")) {
     const p = PROTO_IN_TEXT.exec(text);
-    if (p) hits.push({ kind: "prototype-pollution", rule: "proto.path", paranoiaLevel: 1, index: p.index, length: p[0].length });
+    if (p)
+      hits.push({
+        kind: "prototype-pollution",
+        rule: "proto.path",
+        paranoiaLevel: 1,
+        index: p.index,
+        length: p[0].length,
+      });
   }
 }
 
@@ -165,32 +194,40 @@ function nosqlHits(text: string, location: Location, hits: RuleHit[]): void {
 const HEADER_NAMES =
   "content-type|content-length|content-disposition|set-cookie|cookie|location|refresh|transfer-encoding|host|remote-addr|x-[\\w-]{1,40}|access-control-[\\w-]{1,40}|cache-control|connection|authorization|www-authenticate|link|content-security-policy|server|upgrade|expect|via|forwarded";
 const CRLF_HEADER = new RegExp(`[\\r\\n][\\r\\n\\t ]*(?:${HEADER_NAMES})[\\r\\t ]*:`, "i");
-const CRLF_REQUEST = /[\r\n]\s*(?:(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|TRACE|CONNECT)\s+\S{1,2000}\s+HTTP\/\d|HTTP\/\d(?:\.\d)?\s+\d{3})/i;
+const CRLF_REQUEST =
+  /[\r\n]\s*(?:(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|TRACE|CONNECT)\s+\S{1,2000}\s+HTTP\/\d|HTTP\/\d(?:\.\d)?\s+\d{3})/i;
 const CRLF_BODY = /\r?\n\r?\n\s*<(?:html|script|body|head|meta|title|svg|iframe)\b/i;
 const CRLF_ANY_HEADER = /[\r\n][\w-]{1,60}[\r\t ]*:/;
 const META_REFRESH = /<meta\b[^>]{0,200}http-equiv\s*=\s*["']?refresh/i;
 
 const SSTI_BRACES = /\{\{([^{}]{1,200})\}\}|\{\{([^{}]{1,200})$/;
-const SSTI_EXPRESSION = /\d\s*[*+/%-]\s*\d|__\w{2,30}__|\(\s*\)|\bconfig\b|\bself\b|\brequest\b|\bcycler\b|\blipsum\b|\bjoiner\b|\bnamespace\b|\[\s*['"]|\|\s*(?:attr|safe|e|join)\b|\.\s*__|\bconstructor\b|\$\w+|\bclass\b/;
+const SSTI_EXPRESSION =
+  /\d\s*[*+/%-]\s*\d|__\w{2,30}__|\(\s*\)|\bconfig\b|\bself\b|\brequest\b|\bcycler\b|\blipsum\b|\bjoiner\b|\bnamespace\b|\[\s*['"]|\|\s*(?:attr|safe|e|join)\b|\.\s*__|\bconstructor\b|\$\w+|\bclass\b/;
 const SSTI_DOLLAR = /[$#]\{([^{}]{1,200})\}/;
-const SSTI_DOLLAR_CODE = /\d\s*[*+/%-]\s*\d|\bT\s*\(|\bjava\.|Runtime|getClass|ProcessBuilder|\bexec\s*\(|\bclass\.|\bnew\s+[A-Z]|\bruntime\b|\bsystem\s*\(|\.forName\s*\(|@\w+@/;
+const SSTI_DOLLAR_CODE =
+  /\d\s*[*+/%-]\s*\d|\bT\s*\(|\bjava\.|Runtime|getClass|ProcessBuilder|\bexec\s*\(|\bclass\.|\bnew\s+[A-Z]|\bruntime\b|\bsystem\s*\(|\.forName\s*\(|@\w+@/;
 const SSTI_ERB = /<%=?\s*([^%]{0,200})%>/;
-const SSTI_ERB_CODE = /\d\s*[*+/%-]\s*\d|\b(?:system|exec|eval|spawn|require|File|IO|Kernel|Process|open|puts|print)\b|`|\(\s*['"]/;
-const SSTI_TAG = /\{%\s*(?:if|for|set|import|include|extends|macro|raw|block|call|from|with|filter|load|debug|endif|endfor)\b|<%\s*(?:if|for|end)\b|\*\{[^}]{1,200}\}/i;
+const SSTI_ERB_CODE =
+  /\d\s*[*+/%-]\s*\d|\b(?:system|exec|eval|spawn|require|File|IO|Kernel|Process|open|puts|print)\b|`|\(\s*['"]/;
+const SSTI_TAG =
+  /\{%\s*(?:if|for|set|import|include|extends|macro|raw|block|call|from|with|filter|load|debug|endif|endfor)\b|<%\s*(?:if|for|end)\b|\*\{[^}]{1,200}\}/i;
 
 const LDAP =
   /\)\s*[&|!]?\s*\(\s*(?:[&|!]|[a-zA-Z][\w.-]{0,40}\s*[~<>]?=)|^\s*\(\s*[&|!]\s*\(|\)\s*\(\s*[&|!]\s*\)?\s*$|\*\s*\)\s*[&|!]?\s*\(|\)\s*[!&|]\s*\(\s*[a-zA-Z][\w.-]{0,40}\s*[~<>]?=/;
 
-const XXE = /<!ENTITY\b|<!DOCTYPE[^>[]{0,400}\[|\bSYSTEM\s+["'](?:file|https?|php|expect|jar|netdoc|gopher|ftp|data):|<xi:include\b|\bxmlns:xi\s*=/i;
+const XXE =
+  /<!ENTITY\b|<!DOCTYPE[^>[]{0,400}\[|\bSYSTEM\s+["'](?:file|https?|php|expect|jar|netdoc|gopher|ftp|data):|<xi:include\b|\bxmlns:xi\s*=/i;
 
-const JNDI = /\$\{\s*(?:jndi\s*:|\$\{|(?:lower|upper|env|sys|java|date|base64|main|bundle|k8s|docker|log4j|spring|ctx|web|marker|map|sd|event):)/i;
+const JNDI =
+  /\$\{\s*(?:jndi\s*:|\$\{|(?:lower|upper|env|sys|java|date|base64|main|bundle|k8s|docker|log4j|spring|ctx|web|marker|map|sd|event):)/i;
 const PHP_CODE =
-  /<\?(?:php\b|=)|\b(?:phpinfo|base64_decode|gzinflate|gzuncompress|str_rot13|create_function|call_user_func(?:_array)?|assert|preg_replace|file_(?:get|put)_contents|fopen|fwrite|fputs|highlight_file|show_source|move_uploaded_file|unserialize|ini_set|set_time_limit|array_map|usort|extract|parse_str|putenv|mail|readfile|symlink|curl_exec|fsockopen)\s*\(\s*[$'"@(\w]|\b(?:include|require)(?:_once)?\s*\(?\s*["'$]|\b(?:php|expect|phar|zip|zlib|glob|compress\.zlib|compress\.bzip2|ogg|rar|ssh2(?:\.\w+)?):\/\/|\bO:\d{1,4}:"[\w\\]{1,100}":\d{1,4}:\{|\$_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES|ENV|SESSION)\b|\$GLOBALS\b/i;
+  /<\?(?:php\b|=)|\b(?:phpinfo|base64_decode|gzinflate|gzuncompress|str_rot13|create_function|call_user_func(?:_array)?|assert|preg_replace|file_(?:get|put)_contents|fopen|fwrite|fputs|highlight_file|show_source|move_uploaded_file|unserialize|ini_set|set_time_limit|array_map|usort|extract|parse_str|putenv|mail|readfile|symlink|curl_exec|fsockopen)\s*\(\s*[$'"@(\w]|\b(?:include|require)(?:_once)?\s*\(?\s*["'$]|\b(?:php|expect|phar|zip|zlib|glob|compress\.zlib|compress\.bzip2|ogg|rar|ssh2(?:\.[a-z]{1,10}|)):\/\/|\bO:\d{1,4}:"[\w\\]{1,100}":\d{1,4}:\{|\$_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES|ENV|SESSION)\b|\$GLOBALS\b/i;
 const JAVA_CODE =
   /java\.lang\.(?:Runtime|ProcessBuilder|System|Class|reflect|Thread)|\bRuntime\s*\.\s*getRuntime|getClass\s*\(\s*\)\s*\.\s*(?:forName|getClassLoader)|\bProcessBuilder\s*\(|javax\.script|\bClassLoader\b|\bclass\.module\.classLoader|#_memberAccess|@java\.lang|\bognl\b|xwork\.MethodAccessor|java\.io\.(?:File|InputStream)|\.getMethod\s*\(|\.invoke\s*\(|\bjava\.beans\.XMLDecoder|<java\b[^>]{0,100}>|\bsun\.misc\b|rO0AB|\baced0005/i;
 const NODE_CODE =
   /require\s*\(\s*['"`](?:child_process|fs|net|vm|os|http)['"`]|\bprocess\s*\.\s*(?:mainModule|binding|env|kill|exit|dlopen|cwd)\b|\bchild_process\b|\.constructor\s*\(\s*['"`]|\bnew\s+Function\s*\(|\bglobal(?:This)?\s*\.\s*process|\bfs\s*\.\s*(?:readFileSync|writeFileSync|readdirSync|unlinkSync|readFile)|_\$\$ND_FUNC\$\$_|\bvm\s*\.\s*runIn\w*Context|\beval\s*\(\s*(?:atob|Buffer|String)/;
-const REMOTE_INCLUDE = /^(?:https?|ftps?|file|gopher|dict|ldap|tftp|jar|netdoc|smb):\/\/[^\s]{1,2000}\?\s*$|^(?:ftps?|file|gopher|dict|tftp|jar|netdoc|smb):\/\//i;
+const REMOTE_INCLUDE =
+  /^(?:https?|ftps?|file|gopher|dict|ldap|tftp|jar|netdoc|smb):\/\/[^\s]{1,2000}\?\s*$|^(?:ftps?|file|gopher|dict|tftp|jar|netdoc|smb):\/\//i;
 
 function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[]): void {
   const add = (kind: Kind, rule: string, level: ParanoiaLevel, m: RegExpExecArray | null) => {
@@ -222,7 +259,8 @@ function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[
     add("ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
   }
   if (text.includes(")") || text.includes("(")) add("ldap-injection", "ldap.filter", 1, LDAP.exec(text));
-  if (text.includes("<!") || text.includes("SYSTEM") || text.includes("xi:")) add("xxe", "xxe.entity", 1, XXE.exec(text));
+  if (text.includes("<!") || text.includes("SYSTEM") || text.includes("xi:"))
+    add("xxe", "xxe.entity", 1, XXE.exec(text));
   add("code-injection", "code.php", 1, PHP_CODE.exec(text));
   add("code-injection", "code.java", 1, JAVA_CODE.exec(text));
   add("code-injection", "code.node", 1, NODE_CODE.exec(text));

@@ -64,7 +64,19 @@ const STATEMENTS = new Set([
 ]);
 const UNIONS = new Set(["union", "intersect", "except"]);
 const LOGIC = new Set(["and", "or", "xor", "&&", "||"]);
-const WORD_OPERATORS = new Set(["like", "rlike", "regexp", "sounds", "div", "mod", "is", "glob", "between", "not", "in"]);
+const WORD_OPERATORS = new Set([
+  "like",
+  "rlike",
+  "regexp",
+  "sounds",
+  "div",
+  "mod",
+  "is",
+  "glob",
+  "between",
+  "not",
+  "in",
+]);
 const KEYWORDS = new Set([
   "from",
   "where",
@@ -117,7 +129,22 @@ const isWordChar = (c: number) =>
   (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95 || c === 36 || c > 0x7f;
 const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 
-const TWO_CHAR_OPERATORS = new Set(["<=", ">=", "<>", "!=", "::", ":=", "<<", ">>", "->", "@>", "<@", "!<", "!>", "^="]);
+const TWO_CHAR_OPERATORS = new Set([
+  "<=",
+  ">=",
+  "<>",
+  "!=",
+  "::",
+  ":=",
+  "<<",
+  ">>",
+  "->",
+  "@>",
+  "<@",
+  "!<",
+  "!>",
+  "^=",
+]);
 
 /**
  * Tokenizes `text` as SQL. `context` is the quote the input is assumed to sit after
@@ -621,12 +648,13 @@ const COMPARISON = new Set([
 const isLiteral = (t: Token | undefined) =>
   t !== undefined &&
   (t.t === "1" || t.t === "s" || t.t === "v" || (t.t === "k" && (t.v === "null" || t.v === "true" || t.v === "false")));
-const isValue = (t: Token | undefined) => t !== undefined && (isLiteral(t) || t.t === "n" || t.t === "f" || t.t === "(");
+const isValue = (t: Token | undefined) =>
+  t !== undefined && (isLiteral(t) || t.t === "n" || t.t === "f" || t.t === "(");
 
 /** Whether a SQL function call at `i` has a SQL-shaped argument (or the input ends right after "("). */
 function callLooksSql(tokens: readonly Token[], i: number): boolean {
   const open = tokens[i + 1];
-  if (!open || open.t !== "(") return true;
+  if (open?.t !== "(") return true;
   const arg = tokens[i + 2];
   if (!arg) return true;
   if (arg.t === ")") return true;
@@ -644,13 +672,16 @@ function callLooksSql(tokens: readonly Token[], i: number): boolean {
 function strongExpression(tokens: readonly Token[], i: number): boolean {
   const a = tokens[i];
   if (!a) return false;
-  if (a.t === "o" && (a.v === "not" || a.v === "!" || a.v === "-" || a.v === "~")) return strongExpression(tokens, i + 1);
+  if (a.t === "o" && (a.v === "not" || a.v === "!" || a.v === "-" || a.v === "~"))
+    return strongExpression(tokens, i + 1);
   if (a.t === "f") return STRONG_FUNCTIONS.has(a.v) && callLooksSql(tokens, i);
   if (a.t === "E" && a.v === "select") return true;
   if (a.t === "k" && a.v === "exists") return true;
   if (a.t === "(") {
     const b = tokens[i + 1];
-    return b !== undefined && (isLiteral(b) || b.t === "E" || b.t === "f" || b.t === "(" || strongExpression(tokens, i + 1));
+    return (
+      b !== undefined && (isLiteral(b) || b.t === "E" || b.t === "f" || b.t === "(" || strongExpression(tokens, i + 1))
+    );
   }
   const op = tokens[i + 1];
   if (isLiteral(a) || a.t === "n") {
@@ -665,36 +696,72 @@ function strongExpression(tokens: readonly Token[], i: number): boolean {
     if (a.t === "n") return !op && a.comment === "line";
     if (!op) return a.t !== "s" || a.closed === true || a.comment !== undefined;
     if (a.comment) return true;
-    return op.t === "&" || op.t === ";" || op.t === ")" || (op.t === "k" && (op.v === "limit" || op.v === "order" || op.v === "group"));
+    return (
+      op.t === "&" ||
+      op.t === ";" ||
+      op.t === ")" ||
+      (op.t === "k" && (op.v === "limit" || op.v === "order" || op.v === "group"))
+    );
   }
   return false;
 }
 
 function selectLooksSql(tokens: readonly Token[], i: number): boolean {
   const a = tokens[i];
-  if (!a) return true;
+  if (!a) return false;
   if (a.t === "1" || a.t === "s" || a.t === "v" || a.t === "f" || a.t === "(") return true;
   if (a.t === "o" && a.v === "*") return true;
-  if (a.t === "k" && (a.v === "null" || a.v === "distinct" || a.v === "all" || a.v === "top" || a.v === "case")) return true;
+  if (a.t === "k" && (a.v === "null" || a.v === "distinct" || a.v === "all" || a.v === "top" || a.v === "case"))
+    return true;
   if (a.comment !== undefined) return true;
-  if (a.t === "n") {
-    const b = tokens[i + 1];
-    if (!b) return true;
-    if (b.t === "," || b.t === "." || b.t === "f" || b.t === "o") return true;
-    if (b.t === "k" && (b.v === "from" || b.v === "into" || b.v === "as")) {
-      const c = tokens[i + 2];
-      const d = tokens[i + 3];
-      if (b.v === "as") return true;
-      if (!c || c.t !== "n") return c !== undefined && c.t !== "k";
+  if (a.t !== "n") return false;
+  const b = tokens[i + 1];
+  if (b && (b.t === "." || (b.t === "o" && !/^[a-z]/.test(b.v)))) return true;
+  // A column list: identifiers and commas up to FROM, then a table name that ends the clause.
+  for (let j = i + 1; j < i + 24 && j < tokens.length; j++) {
+    const t = tokens[j]!;
+    if (t.t === "k" && t.v === "from") {
+      const c = tokens[j + 1];
+      const d = tokens[j + 2];
+      if (!c) return true;
+      if (c.t !== "n") return c.t === "(" || c.t === "v" || c.t === "f";
       return (
-        !d || d.t === ";" || d.t === "," || d.t === "." || d.t === ")" || d.t === "U" || d.t === "k" || c.comment !== undefined
+        !d ||
+        d.t === ";" ||
+        d.t === "," ||
+        d.t === "." ||
+        d.t === ")" ||
+        d.t === "U" ||
+        d.t === "k" ||
+        c.comment !== undefined
       );
     }
+    if (t.t === "k" && (t.v === "into" || t.v === "as")) return true;
+    if (t.t === "1" || t.t === "s") {
+      const u = tokens[j + 1];
+      if (!u || u.t === "," || u.v === "from" || t.comment !== undefined) return true;
+      return false;
+    }
+    if (t.t === "f" || t.t === "v" || t.comment !== undefined) return true;
+    if (t.t !== "n" && t.t !== ",") return false;
   }
   return false;
 }
 
-const OBJECTS = new Set(["table", "database", "schema", "view", "procedure", "function", "user", "index", "trigger", "login", "column", "tablespace"]);
+const OBJECTS = new Set([
+  "table",
+  "database",
+  "schema",
+  "view",
+  "procedure",
+  "function",
+  "user",
+  "index",
+  "trigger",
+  "login",
+  "column",
+  "tablespace",
+]);
 
 /** Statement shapes, at a position where a statement may start. */
 function statementAt(tokens: readonly Token[], i: number): SqlHit["paranoiaLevel"] | 0 {
@@ -708,7 +775,12 @@ function statementAt(tokens: readonly Token[], i: number): SqlHit["paranoiaLevel
       return selectLooksSql(tokens, i + 1) ? 1 : a ? 3 : 2;
     case "insert":
     case "replace":
-      return a?.v === "into" && b && (b.t === "n" || b.t === "f") && (!c || c.t === "(" || c.v === "values" || c.v === "select" || c.v === "set") ? 1 : 0;
+      return a?.v === "into" &&
+        b &&
+        (b.t === "n" || b.t === "f") &&
+        (!c || c.t === "(" || c.v === "values" || c.v === "select" || c.v === "set")
+        ? 1
+        : 0;
     case "update":
       return a && (a.t === "n" || a.t === "f") && b?.v === "set" && c && tokens[i + 4]?.t === "o" ? 1 : 0;
     case "delete":
@@ -718,7 +790,15 @@ function statementAt(tokens: readonly Token[], i: number): SqlHit["paranoiaLevel
     case "alter":
     case "truncate":
       if (a && OBJECTS.has(a.v) && b && (b.t === "n" || b.t === "f" || b.t === "s" || b.v === "if")) {
-        return endish(c) || c?.v === "if" || c?.v === "add" || c?.v === "returns" || c?.v === "as" || b.comment !== undefined || c?.t === "." ? 1 : 2;
+        return endish(c) ||
+          c?.v === "if" ||
+          c?.v === "add" ||
+          c?.v === "returns" ||
+          c?.v === "as" ||
+          b.comment !== undefined ||
+          c?.t === "."
+          ? 1
+          : 2;
       }
       if (s.v === "create" && a?.v === "or" && b?.v === "replace") return 1;
       return 0;
@@ -740,7 +820,10 @@ function statementAt(tokens: readonly Token[], i: number): SqlHit["paranoiaLevel
       return a?.t === "n" && (b?.v === "open" || b?.v === "read") ? 1 : 0;
     case "grant":
     case "revoke":
-      return tokens.slice(i, i + 8).some((t) => t.v === "on") && tokens.slice(i, i + 12).some((t) => t.v === "to" || t.v === "from") ? 2 : 0;
+      return tokens.slice(i, i + 8).some((t) => t.v === "on") &&
+        tokens.slice(i, i + 12).some((t) => t.v === "to" || t.v === "from")
+        ? 2
+        : 0;
     default:
       return 0;
   }
@@ -775,7 +858,8 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
         operand?.t === "E" ||
         (operand?.t === "o" && operand.v === "-");
       if (sqlOperand && (COMPARISON.has(next.v) || next.v === "||")) add("sqli.string-break-operator", 1);
-      else if (sqlOperand && (operand?.t !== "s" || operand.closed || !operand.v.includes(" "))) add("sqli.string-break-operator", 2);
+      else if (sqlOperand && (operand?.t !== "s" || operand.closed || !operand.v.includes(" ")))
+        add("sqli.string-break-operator", 2);
       else if (operand?.t === "n" && (operand.comment || !tokens[j + 2])) add("sqli.string-break-operator", 2);
       else if (!operand && next.comment) add("sqli.string-break-operator", 1);
       else add("sqli.string-break-operator", 4);
@@ -786,9 +870,17 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       else add("sqli.string-break-terminator", 4);
     } else if (next.t === "k" && (next.v === "order" || next.v === "group") && tokens[j + 1]?.v === "by") {
       add("sqli.string-break-clause", 1);
-    } else if (next.t === "k" && (next.v === "having" || next.v === "limit" || next.v === "procedure" || next.v === "into")) {
+    } else if (
+      next.t === "k" &&
+      (next.v === "having" || next.v === "limit" || next.v === "procedure" || next.v === "into")
+    ) {
       add("sqli.string-break-clause", isValue(tokens[j + 1]) || tokens[j + 1]?.v === "outfile" ? 1 : 3);
-    } else if (next.t === "f" && STRONG_FUNCTIONS.has(next.v) && !WEAK_FUNCTIONS.has(next.v) && callLooksSql(tokens, j)) {
+    } else if (
+      next.t === "f" &&
+      STRONG_FUNCTIONS.has(next.v) &&
+      !WEAK_FUNCTIONS.has(next.v) &&
+      callLooksSql(tokens, j)
+    ) {
       add("sqli.string-break-function", 2);
     } else if (j > 1 && (next.t === "k" || next.t === "n")) {
       add("sqli.string-break-paren", 3);
@@ -807,13 +899,23 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       if (num.comment && j > 1 - 0 && tokens.length <= 2) add("sqli.number-comment", 2);
     } else if (next.t === "&") {
       if (strongExpression(tokens, j + 1)) add("sqli.number-logic", 1);
-      else if (isLiteral(tokens[j + 1]) && (tokens[j + 1]?.comment || tokens[j + 2]?.t === ")")) add("sqli.number-logic", 1);
+      else if (isLiteral(tokens[j + 1]) && (tokens[j + 1]?.comment || tokens[j + 2]?.t === ")"))
+        add("sqli.number-logic", 1);
       else if (isLiteral(tokens[j + 1])) add("sqli.number-logic", 2);
     } else if (next.t === "k" && (next.v === "order" || next.v === "group") && tokens[j + 1]?.v === "by") {
       add("sqli.number-clause", 1);
-    } else if (next.t === "k" && (next.v === "having" || next.v === "procedure" || next.v === "into") && isValue(tokens[j + 1])) {
+    } else if (
+      next.t === "k" &&
+      (next.v === "having" || next.v === "procedure" || next.v === "into") &&
+      isValue(tokens[j + 1])
+    ) {
       add("sqli.number-clause", 1);
-    } else if (next.t === "k" && next.v === "limit" && tokens[j + 1]?.t === "1" && (tokens[j + 2]?.t === "," || tokens[j].comment)) {
+    } else if (
+      next.t === "k" &&
+      next.v === "limit" &&
+      tokens[j + 1]?.t === "1" &&
+      (tokens[j + 2]?.t === "," || tokens[j]?.comment)
+    ) {
       add("sqli.number-clause", 2);
     } else if (next.t === "o" && COMPARISON.has(next.v) && j > 1 && strongExpression(tokens, j + 1)) {
       add("sqli.number-paren", 2);
@@ -829,14 +931,22 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       if (tokens[j]?.v === "all" || tokens[j]?.v === "distinct") j++;
       while (tokens[j]?.t === "(") j++;
       if (tokens[j]?.v === "select") {
-        if (selectLooksSql(tokens, j + 1) || tokens[j + 1]?.t === "(" || j > i + 1 || t.comment) add("sqli.union-select", 1);
+        if (selectLooksSql(tokens, j + 1) || tokens[j + 1]?.t === "(" || j > i + 1 || t.comment)
+          add("sqli.union-select", 1);
         else add("sqli.union-select", 2);
       }
     } else if (t.t === "E") {
-      const start = !prev || prev.t === ";" || prev.t === "(" || prev.t === "U" || prev.t === "&" || prev.comment !== undefined;
+      const start =
+        !prev || prev.t === ";" || prev.t === "(" || prev.t === "U" || prev.t === "&" || prev.comment !== undefined;
       if (start || prev.t === "o") {
         const level = statementAt(tokens, i);
-        if (level) add(`sqli.statement-${t.v}`, (prev?.t === ";" && level === 1) || i === 0 || prev?.t === "(" ? level : (Math.min(4, level + 1) as 2 | 3 | 4));
+        if (level)
+          add(
+            `sqli.statement-${t.v}`,
+            (prev?.t === ";" && level === 1) || i === 0 || prev?.t === "("
+              ? level
+              : (Math.min(4, level + 1) as 2 | 3 | 4),
+          );
       }
     } else if (t.t === "f") {
       if (STRONG_FUNCTIONS.has(t.v)) {
@@ -846,7 +956,16 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
         else if (sqlShaped && weak) {
           const arg = tokens[i + 2];
           // `user()`, `version()`, `char(58,58)`, `count(*)` are SQL; `count(3)` alone is not much.
-          const empty = arg?.t === ")" && (t.v === "user" || t.v === "version" || t.v === "database" || t.v === "schema" || t.v === "now" || t.v === "pi" || t.v === "rand" || t.v === "uuid");
+          const empty =
+            arg?.t === ")" &&
+            (t.v === "user" ||
+              t.v === "version" ||
+              t.v === "database" ||
+              t.v === "schema" ||
+              t.v === "now" ||
+              t.v === "pi" ||
+              t.v === "rand" ||
+              t.v === "uuid");
           const nested = arg?.t === "f" || arg?.t === "E" || arg?.t === "v";
           add("sqli.function", empty || nested ? 1 : tokens[i + 2] === undefined ? 2 : 3);
         } else if (!weak) add("sqli.function", 2);
@@ -858,7 +977,17 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       const a = tokens[i + 1];
       const op = tokens[i + 2];
       const b = tokens[i + 3];
-      if (isLiteral(a) && op?.t === "o" && COMPARISON.has(op.v) && isLiteral(b) && a!.t === b!.t) {
+      const after = tokens[i + 4];
+      const ordering = op?.v === "<" || op?.v === ">" || op?.v === "<=" || op?.v === ">=";
+      const closes = !after || after.t === ")" || after.t === "&" || after.t === ";" || b?.comment !== undefined;
+      if (
+        isLiteral(a) &&
+        op?.t === "o" &&
+        COMPARISON.has(op.v) &&
+        isLiteral(b) &&
+        a!.t === b!.t &&
+        (!ordering || closes)
+      ) {
         add("sqli.tautology", a!.t === "s" && !b!.closed && context === "" ? 2 : 1);
       }
     } else if (t.t === ";" && tokens[i + 1]?.t === "E" && i > 0) {
