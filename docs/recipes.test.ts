@@ -17,7 +17,7 @@ const guidesDir = join(docsDir, "guides");
 const tmpDir = join(docsDir, ".recipes-tmp", String(process.pid));
 
 const guides = readdirSync(guidesDir)
-  .filter((file) => file.endsWith(".md"))
+  .filter((file) => file.endsWith(".md") && file !== "index.md")
   .sort()
   .map((file) => ({ file, recipes: parseGuide(readFileSync(join(guidesDir, file), "utf8"), file) }));
 

@@ -1,18 +1,5 @@
 import { defineConfig } from "vitepress";
-import { expandMarkers, pagesIn, publicPackages, resetApiCache } from "./palisade.js";
-
-const guideOrder = [
-  "express4-in-10-lines",
-  "reverse-proxy",
-  "stripe-csp",
-  "report-only-rollout",
-  "redis-login-rate-limit",
-  "kubernetes",
-  "logs-and-audit-chain",
-  "sqlite-tuning",
-  "prometheus-grafana",
-  "migrating",
-];
+import { expandMarkers, GUIDE_ORDER, pagesIn, publicPackages, resetApiCache } from "./palisade.js";
 
 // The home page's layout lives here rather than in front matter, which the repository's
 // formatter (biome's markdown support) does not keep intact.
@@ -62,7 +49,7 @@ export default defineConfig({
     nav: [
       { text: "Quickstart", link: "/quickstart" },
       { text: "Reference", link: "/reference/core" },
-      { text: "Guides", link: "/guides/express4-in-10-lines" },
+      { text: "Guides", link: "/guides/" },
       { text: "Error codes", link: "/reference/error-codes" },
       { text: "Changelog", link: "/changelog" },
     ],
@@ -75,7 +62,7 @@ export default defineConfig({
           { text: "Error codes", link: "/reference/error-codes" },
         ],
       },
-      { text: "Guides", items: pagesIn("guides", guideOrder) },
+      { text: "Guides", link: "/guides/", items: pagesIn("guides", GUIDE_ORDER) },
       {
         text: "Project",
         items: [

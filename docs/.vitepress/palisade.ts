@@ -89,7 +89,10 @@ export function eventsIn(short: string): string[] {
 /** Rewrites a package README's repository-relative links to site links. */
 function rewriteReadmeLinks(text: string): string {
   return text
-    .replace(/\]\((?:\.\.\/)+docs\/([^)#]+?)\.md(#[^)]*)?\)/g, "](/$1$2)")
+    .replace(/\]\((?:\.\.\/)+docs\/([^)#]+?)\.md(#[^)]*)?\)/g, (_all, page: string, hash = "") =>
+      // A README may name a guide that is not written yet: send readers to the guides' index.
+      existsSync(join(docsDir, `${page}.md`)) ? `](/${page}${hash})` : "](/guides/)",
+    )
     .replace(/\]\((?:\.\.\/)+packages\/([a-z-]+)\/README\.md(#[^)]*)?\)/g, "](/reference/$1$2)")
     .replace(/\]\(\.\.\/([a-z-]+)\/README\.md(#[^)]*)?\)/g, "](/reference/$1$2)")
     .replace(/\]\(https:\/\/palisade\.dev(\/[^)]*)\)/g, "]($1)");
@@ -312,7 +315,28 @@ function changelogs(): string {
     .join("\n\n");
 }
 
-const MARKER = /<!--\s*palisade:(readme|api|codes|events|undocumented-codes|changelogs)(?:\s+([a-z-]+))?\s*-->/g;
+/** The guides' order in the sidebar and on the guides' index; unlisted guides follow alphabetically. */
+export const GUIDE_ORDER = [
+  "express4-in-10-lines",
+  "reverse-proxy",
+  "security-headers",
+  "stripe-csp",
+  "report-only-rollout",
+  "redis-login-rate-limit",
+  "kubernetes",
+  "logs-and-audit-chain",
+  "sqlite-tuning",
+  "prometheus-grafana",
+  "migrating",
+];
+
+function guideList(): string {
+  return pagesIn("guides", GUIDE_ORDER)
+    .map(({ text, link }) => `- [${text}](${link})`)
+    .join("\n");
+}
+
+const MARKER = /<!--\s*palisade:(readme|api|codes|events|undocumented-codes|changelogs|guides)(?:\s+([a-z-]+))?\s*-->/g;
 
 /**
  * Expands `<!-- palisade:<what> <package> -->` markers in a page's markdown. Generated text is
@@ -327,6 +351,7 @@ export function expandMarkers(src: string): string {
     else if (what === "codes") body = codesTable(short!);
     else if (what === "events") body = eventsList(short!);
     else if (what === "undocumented-codes") body = undocumentedCodes(src);
+    else if (what === "guides") body = guideList();
     else body = changelogs();
     return `<div v-pre>\n\n${body}\n\n</div>`;
   });
