@@ -52,7 +52,6 @@ export type PassedErlOptions = Partial<
     | "retryAfter"
     | "legacyHeaders"
     | "requestPropertyName"
-    | "validate"
   >
 >;
 
@@ -68,7 +67,6 @@ export const ERL_OPTION_NAMES = [
   "retryAfter",
   "legacyHeaders",
   "requestPropertyName",
-  "validate",
 ] as const;
 
 export interface RateLimitOptions extends PassedErlOptions {

@@ -9,21 +9,13 @@ import {
   isLogger,
   normalizeIp,
   optionChecks,
-  type PalisadeLogger,
   palisadeLocals,
   sendProblem,
   type TrustFunction,
   warnOnce,
 } from "@palisade/core";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import {
-  type Options as ErlOptions,
-  type Store as ErlStore,
-  rateLimit as erlRateLimit,
-  ipKeyGenerator,
-  MemoryStore,
-  type RateLimitRequestHandler,
-} from "express-rate-limit";
+import { type Options as ErlOptions, type Store as ErlStore, ipKeyGenerator, MemoryStore } from "express-rate-limit";
 import {
   DAY_MS,
   IPV6_SUBNETS,
@@ -101,25 +93,8 @@ function accountKey(account: string): string {
   return `acct:${createHash("sha256").update(normalised).digest("base64url").slice(0, 22)}`;
 }
 
-function errorLogger(logger: PalisadeLogger): ErlOptions["logger"] {
-  const forward = (error: unknown, message?: string) => {
-    // Store outages are reported once by the guard, not once per request.
-    if (error instanceof StoreUnavailableError) return;
-    const code = (error as { code?: unknown })?.code;
-    try {
-      logger.warn(
-        { code: typeof code === "string" ? code : "WRN_PALISADE_RATE_LIMIT", error: String(error) },
-        `${SCOPE}: ${message ?? (error as Error)?.message ?? String(error)}`,
-      );
-    } catch {
-      // A broken logger must not break a request.
-    }
-  };
-  return { warn: forward, error: forward };
-}
-
 /**
- * Rate limiting on express-rate-limit 8 with presets for login-like endpoints, draft-8
+ * Rate limiting on express-rate-limit 8's stores and key rules (its options keep their meaning) with presets for login-like endpoints, draft-8
  * `RateLimit`/`RateLimit-Policy` headers, `Retry-After`, RFC 9457 problem responses, a
  * penalty box, a Redis store with fail-open/fail-closed, and shadow mode. Keys come from
  * `clientIp()` (IPv6 grouped by prefix) and, for `sensitive`, from the submitted account.
@@ -272,47 +247,45 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
     });
   }
 
-  const erlLogger = errorLogger(logger);
+  const userRetryAfter = options.retryAfter;
+  if (userRetryAfter !== undefined && typeof userRetryAfter !== "function") {
+    check.number("retryAfter", userRetryAfter, 0, { min: 0, integer: true });
+  }
+  const skipFailed = check.boolean("skipFailedRequests", options.skipFailedRequests, false);
+  const skipSuccessful = check.boolean("skipSuccessfulRequests", options.skipSuccessfulRequests, false);
+  const wasSuccessful =
+    check.func<NonNullable<ErlOptions["requestWasSuccessful"]>>("requestWasSuccessful", options.requestWasSuccessful) ??
+    ((_req: Request, res: Response) => res.statusCode < 400);
+  const legacyHeaders = check.boolean("legacyHeaders", options.legacyHeaders, false);
+  const requestProperty = check.string("requestPropertyName", options.requestPropertyName, "rateLimit");
+  const windowSeconds = Math.ceil(windowMs / 1000);
 
-  function dimensionLimiter(dimension: Dimension): { erl: RateLimitRequestHandler; store: ErlStore } {
-    const inner: ErlStore = redis ? redisStore(redis, `${prefix}${dimension}:`) : new MemoryStore();
-    const store = redis ? guardStore(inner, health) : inner;
-    const skip =
-      dimension === "account"
-        ? (req: Request, res: Response) => keysFor(req).account === undefined || (userSkip?.(req, res) ?? false)
-        : userSkip;
-    const erl = erlRateLimit({
-      windowMs,
-      limit: dimension === "ip" ? limit : accountLimit,
-      statusCode,
-      standardHeaders: shadow ? false : "draft-8",
-      legacyHeaders: options.legacyHeaders ?? false,
-      identifier: dimension === "ip" ? name : `${name}-account`,
-      keyGenerator: (req) => {
-        const keys = keysFor(req);
-        return dimension === "ip" ? keys.ip : keys.account!;
-      },
-      handler: (req, res, next) => refuse(req, res, next, dimension, "rate-limited", undefined),
-      store,
-      passOnStoreError: false,
-      logger: erlLogger,
-      ...(skip ? { skip } : {}),
-      ...(options.skipFailedRequests === undefined ? {} : { skipFailedRequests: options.skipFailedRequests }),
-      ...(options.skipSuccessfulRequests === undefined
-        ? {}
-        : { skipSuccessfulRequests: options.skipSuccessfulRequests }),
-      ...(options.requestWasSuccessful ? { requestWasSuccessful: options.requestWasSuccessful } : {}),
-      ...(options.retryAfter === undefined ? {} : { retryAfter: options.retryAfter }),
-      ...(options.requestPropertyName ? { requestPropertyName: options.requestPropertyName } : {}),
-      ...(options.validate === undefined ? {} : { validate: options.validate }),
-    });
-    return { erl, store };
+  interface Counter {
+    dimension: Dimension;
+    limit: number;
+    store: ErlStore;
+    /** `"name";q=5;w=900`, the draft-8 policy item, precomputed. */
+    policy: string;
+    /** `"name";r=`, the start of the draft-8 `RateLimit` item. */
+    itemStart: string;
   }
 
-  const dimensions: { dimension: Dimension; erl: RateLimitRequestHandler; store: ErlStore }[] = [
-    { dimension: "ip", ...dimensionLimiter("ip") },
-  ];
-  if (account) dimensions.push({ dimension: "account", ...dimensionLimiter("account") });
+  function counter(dimension: Dimension): Counter {
+    const inner: ErlStore = redis ? redisStore(redis, `${prefix}${dimension}:`) : new MemoryStore();
+    inner.init?.({ windowMs } as ErlOptions);
+    const dimensionLimit = dimension === "ip" ? limit : accountLimit;
+    const identifier = dimension === "ip" ? name : `${name}-account`;
+    return {
+      dimension,
+      limit: dimensionLimit,
+      store: redis ? guardStore(inner, health) : inner,
+      policy: `"${identifier}";q=${dimensionLimit};w=${windowSeconds}`,
+      itemStart: `"${identifier}";r=`,
+    };
+  }
+
+  const counters: Counter[] = [counter("ip")];
+  if (account) counters.push(counter("account"));
 
   let trustChecked = !checkTrustProxy;
   let forwardedWarned = false;
@@ -361,18 +334,94 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
     refuse(req, res, next, "ip", "store-unavailable", Math.max(1, Math.ceil(storeTimeoutMs / 1000)));
   }
 
-  function runDimensions(req: Request, res: Response, next: NextFunction): void {
-    let index = 0;
-    const step = (error?: unknown) => {
-      if (error) {
-        onStoreFailure(req, res, next, error);
-        return;
-      }
-      const current = dimensions[index++];
-      if (!current) next();
-      else current.erl(req, res, step);
+  function appendHeader(res: ServerResponse, header: string, value: string): void {
+    const current = res.getHeader(header);
+    res.setHeader(header, current === undefined ? value : `${String(current)}, ${value}`);
+  }
+
+  function undoOnClose(req: Request, res: Response, store: ErlStore, key: string, resetTime: Date | undefined): void {
+    const settle = (finished: boolean) => {
+      res.off("finish", onFinish);
+      res.off("close", onClose);
+      if (resetTime && Date.now() >= resetTime.getTime()) return;
+      Promise.resolve()
+        .then(() => (finished ? wasSuccessful(req, res) : false))
+        .then((success) => {
+          if ((skipFailed && !success) || (skipSuccessful && success)) return store.decrement(key);
+        })
+        .catch(() => {
+          // A failed decrement leaves the count one high; the guard reports store outages.
+        });
     };
-    step();
+    const onFinish = () => settle(true);
+    const onClose = () => settle(false);
+    res.once("finish", onFinish);
+    res.once("close", onClose);
+  }
+
+  async function count(req: Request, res: Response, next: NextFunction, keys: Keys): Promise<void> {
+    if (userSkip && (await userSkip(req, res))) {
+      next();
+      return;
+    }
+    const items: string[] = [];
+    let tightest: { counter: Counter; remaining: number; resetTime: Date | undefined; key: string } | undefined;
+    let exceeded: Counter | undefined;
+    let resetSeconds = windowSeconds;
+    for (const current of counters) {
+      const key = current.dimension === "ip" ? keys.ip : keys.account;
+      if (key === undefined) continue;
+      const { totalHits, resetTime } = await current.store.increment(key);
+      const remaining = Math.max(current.limit - totalHits, 0);
+      const seconds = resetTime ? Math.max(0, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : windowSeconds;
+      items.push(`${current.itemStart}${remaining};t=${seconds}`);
+      if (!tightest || remaining < tightest.remaining) tightest = { counter: current, remaining, resetTime, key };
+      if (skipFailed || skipSuccessful) undoOnClose(req, res, current.store, key, resetTime);
+      if (totalHits > current.limit) {
+        exceeded = current;
+        resetSeconds = seconds;
+        break;
+      }
+    }
+    if (tightest) {
+      (req as unknown as Record<string, unknown>)[requestProperty] = {
+        limit: tightest.counter.limit,
+        used: tightest.counter.limit - tightest.remaining,
+        remaining: tightest.remaining,
+        resetTime: tightest.resetTime,
+        key: tightest.key,
+      };
+    }
+    if (!shadow && !res.headersSent && tightest) {
+      appendHeader(res, "RateLimit-Policy", items.length === 1 ? tightest.counter.policy : policies(items.length));
+      appendHeader(res, "RateLimit", items.join(", "));
+      if (legacyHeaders) {
+        res.setHeader("X-RateLimit-Limit", String(tightest.counter.limit));
+        res.setHeader("X-RateLimit-Remaining", String(tightest.remaining));
+        if (tightest.resetTime) {
+          res.setHeader("X-RateLimit-Reset", String(Math.ceil(tightest.resetTime.getTime() / 1000)));
+        }
+      }
+    }
+    if (!exceeded) {
+      next();
+      return;
+    }
+    const retryAfter =
+      typeof userRetryAfter === "function" ? await userRetryAfter(req, res) : (userRetryAfter ?? resetSeconds);
+    refuse(req, res, next, exceeded.dimension, "rate-limited", retryAfter);
+  }
+
+  const policyLists = counters.map((_, index) =>
+    counters
+      .slice(0, index + 1)
+      .map((current) => current.policy)
+      .join(", "),
+  );
+  const policies = (length: number) => policyLists[length - 1]!;
+
+  function runDimensions(req: Request, res: Response, next: NextFunction, keys: Keys): void {
+    count(req, res, next, keys).catch((error: unknown) => onStoreFailure(req, res, next, error));
   }
 
   function withUserKey(req: Request, res: Response, keys: Keys): Keys | Promise<Keys> {
@@ -395,18 +444,18 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
       return;
     }
     if (!box && !(keys instanceof Promise)) {
-      runDimensions(req, res, next);
+      runDimensions(req, res, next, keys);
       return;
     }
     Promise.resolve(keys)
       .then(async (resolved) => {
-        if (!box) return runDimensions(req, res, next);
+        if (!box) return runDimensions(req, res, next, resolved);
         const boxed = await penaltyRemaining(resolved);
         if (boxed.ms > 0) {
           refuse(req, res, next, boxed.dimension, "penalty", Math.ceil(boxed.ms / 1000));
           return;
         }
-        runDimensions(req, res, next);
+        runDimensions(req, res, next, resolved);
       })
       .catch((error: unknown) => onStoreFailure(req, res, next, error));
   } as RateLimitMiddleware;
@@ -434,7 +483,7 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
     }
     const storeKey = isIP(key) ? `ip:${ipKeyGenerator(normalizeIp(key), ipv6Subnet)}` : accountKey(key);
     await Promise.all([
-      ...dimensions.map(({ store }) => guard(async () => store.resetKey(storeKey))),
+      ...counters.map(({ store }) => Promise.resolve(store.resetKey(storeKey))),
       box ? guard(() => box.reset(storeKey)) : undefined,
     ]);
   };
