@@ -363,7 +363,11 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
         file: join(dir, appFile),
         size: `${rotation.maxSize}b`,
         mkdir: true,
-        ...(rotation.maxFiles > 0 ? { limit: { count: rotation.maxFiles - 1, removeOtherLogFiles: true } } : {}),
+        // Synchronous writes inside the worker (the event loop is not blocked): pino-roll rolls
+        // on "drain", which async writes under steady load rarely emit, and counts the new
+        // file when pruning, so `count` is the total number of files kept.
+        sync: true,
+        ...(rotation.maxFiles > 0 ? { limit: { count: rotation.maxFiles, removeOtherLogFiles: true } } : {}),
       },
     });
     destination = transport;
@@ -557,7 +561,13 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
             root.flush(() => done());
             return;
           }
-          transport.once("close", () => done());
+          // The transport's worker is unref'd: hold the event loop open until it has flushed
+          // (bounded, so a stuck worker cannot hang shutdown).
+          const keepAlive = setTimeout(done, 10_000);
+          transport.once("close", () => {
+            clearTimeout(keepAlive);
+            done();
+          });
           transport.end();
         });
         return closing;

@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { tempDir } from "@palisade/test-utils";
+import { afterEach, describe, expect, it } from "vitest";
+import { auditLog } from "./audit-log.js";
+import { KEY } from "./test-helpers.js";
+
+const dirs: { cleanup(): void }[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) dir.cleanup();
+});
+
+const appFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((name) => /^app\.\d+\.log$/.test(name))
+    .sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
+
+const totalSize = (dir: string) => appFiles(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+
+async function writeLines(dir: string, count: number, from: number) {
+  const log = auditLog({
+    dir,
+    level: "info",
+    rotation: { maxSize: 2048, maxFiles: 4 },
+    audit: { hmacKey: KEY },
+  });
+  for (let i = from; i < from + count; i++) {
+    const before = totalSize(dir);
+    log.logger.info({ n: i, pad: "p".repeat(150) }, "line");
+    // pino-roll rotates between the worker's writes and a burst lands in one write, so wait
+    // for each line to reach the disk: one write per line makes the file sizes predictable.
+    for (let waited = 0; totalSize(dir) === before && waited < 2000; waited += 2) await sleep(2);
+  }
+  await log.close();
+}
+
+describe("auditLog() application log rotation (pino-roll on a worker thread)", () => {
+  it("rotates app.log at the size limit and keeps maxFiles files", async () => {
+    const tmp = tempDir("palisade-roll-");
+    dirs.push(tmp);
+    await writeLines(tmp.path, 60, 0);
+    const files = appFiles(tmp.path);
+    expect(files).toHaveLength(4);
+    for (const name of files.slice(0, -1)) expect(statSync(join(tmp.path, name)).size).toBeGreaterThanOrEqual(2048);
+    const last = readFileSync(join(tmp.path, files.at(-1)!), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(last.at(-1)).toMatchObject({ n: 59, category: "application", msg: "line" });
+  });
+
+  it("keeps counting (and pruning) existing files after a restart", async () => {
+    const tmp = tempDir("palisade-roll-");
+    dirs.push(tmp);
+    await writeLines(tmp.path, 30, 0);
+    const before = appFiles(tmp.path);
+    await writeLines(tmp.path, 30, 30);
+    const after = appFiles(tmp.path);
+    const highest = (names: string[]) => Number(names.at(-1)!.split(".")[1]);
+    expect(highest(after)).toBeGreaterThan(highest(before));
+    const lines = after.flatMap((name) =>
+      readFileSync(join(tmp.path, name), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).n as number),
+    );
+    expect(lines.at(-1)).toBe(59);
+    expect(lines).toEqual(lines.map((_n, i) => 60 - lines.length + i));
+    // Retention counts the files of the previous process too.
+    expect(after).toHaveLength(4);
+  });
+});
