@@ -30,7 +30,7 @@ import {
 import { type RuntimeSummary, RuntimeWindow } from "./runtime.js";
 import { performanceScore, type ScoreTargets } from "./score.js";
 import { MAX_SPAN_NAMES, metricName, type SpanTotal, spanEntries, writeHeadSets } from "./server-timing.js";
-import { type LatencySummary, LatencyWindow } from "./window.js";
+import { type LatencySummary, LatencyWindow, summarize } from "./window.js";
 
 /** Counters and windowed latency of one `METHOD route` label. */
 export interface RouteStats {
@@ -224,7 +224,6 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
   const epochAt = (time: bigint) => Math.floor(Number(time) / sliceNs);
   const startedAt = new Date().toISOString();
   const runtime = new RuntimeWindow(windowSlices, epochAt(process.hrtime.bigint()));
-  const all = new LatencyWindow(windowSlices, epochAt(process.hrtime.bigint()));
   const totals = { requests: 0, errors: 0, clientErrors: 0, slow: 0, aborted: 0 };
   const routes = new Map<string, RouteEntry>();
   let labelled = 0;
@@ -410,7 +409,6 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
       totals.aborted++;
     }
     entry.window.record(micros, error, epoch);
-    all.record(micros, error, epoch);
     if (histogram) {
       let observe = entry.observers[statusIndex];
       if (!observe) {
@@ -466,7 +464,10 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
       startedAt,
       windowMs,
       totals: { ...totals },
-      latency: all.summary(epoch),
+      latency: summarize(
+        [...routes.values()].map((entry) => entry.window),
+        epoch,
+      ),
       routes: routeStats,
       routeLabels: { used: labelled, max: maxRoutes, overflowed },
       ...runtime.summary(epoch),

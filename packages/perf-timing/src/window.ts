@@ -73,31 +73,43 @@ export class LatencyWindow {
     this.epoch = epoch;
   }
 
-  /** Merges the slices into one summary at `epoch` (allocates; meant for `stats()`, not the request path). */
-  summary(epoch: number): LatencySummary {
+  /** Adds the window's slices at `epoch` to `merged` and returns their error count. */
+  mergeInto(merged: Histogram, epoch: number): number {
     this.advance(epoch);
-    const merged = newHistogram();
     let errors = 0;
     for (let index = 0; index < this.slices; index++) {
       const histogram = this.histograms[index]!;
       if (histogram.totalCount > 0) merged.add(histogram);
       errors += this.errorCounts[index]!;
     }
-    const count = merged.totalCount;
-    if (count === 0) return { count: 0, errors, errorRate: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
-    // Percentiles report the top of their bucket; never above the largest value seen.
-    const max = merged.maxValue;
-    const ms = (micros: number) => round3(Math.min(micros, max) / 1000);
-    return {
-      count,
-      errors,
-      errorRate: errors / count,
-      mean: ms(merged.mean),
-      p50: ms(merged.getValueAtPercentile(50)),
-      p90: ms(merged.getValueAtPercentile(90)),
-      p95: ms(merged.getValueAtPercentile(95)),
-      p99: ms(merged.getValueAtPercentile(99)),
-      max: ms(max),
-    };
+    return errors;
   }
+
+  /** Merges the slices into one summary at `epoch` (allocates; meant for `stats()`, not the request path). */
+  summary(epoch: number): LatencySummary {
+    return summarize([this], epoch);
+  }
+}
+
+/** One summary over several windows (every route together). */
+export function summarize(windows: Iterable<LatencyWindow>, epoch: number): LatencySummary {
+  const merged = newHistogram();
+  let errors = 0;
+  for (const window of windows) errors += window.mergeInto(merged, epoch);
+  const count = merged.totalCount;
+  if (count === 0) return { count: 0, errors, errorRate: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0 };
+  // Percentiles report the top of their bucket; never above the largest value seen.
+  const max = merged.maxValue;
+  const ms = (micros: number) => round3(Math.min(micros, max) / 1000);
+  return {
+    count,
+    errors,
+    errorRate: errors / count,
+    mean: ms(merged.mean),
+    p50: ms(merged.getValueAtPercentile(50)),
+    p90: ms(merged.getValueAtPercentile(90)),
+    p95: ms(merged.getValueAtPercentile(95)),
+    p99: ms(merged.getValueAtPercentile(99)),
+    max: ms(max),
+  };
 }

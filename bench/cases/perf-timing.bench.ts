@@ -1,0 +1,37 @@
+import { enterRequestScope, recordTiming } from "@palisade/core";
+import { perfTiming } from "@palisade/perf-timing";
+import express from "express";
+import { defineBench } from "../harness.js";
+
+// Response timing must cost next to nothing: hrtime at start, headers at writeHead, one O(1)
+// histogram record per route plus one Prometheus observe at the end. `requestScope` is the
+// share of that which is core's AsyncLocalStorage scope (paid once per app: audit-log enters
+// the same scope). `perfTimingSpans` also records a db span per request and shows it in
+// Server-Timing (loopback is an exposed client).
+
+const silent = { warn() {} };
+
+function app(middleware?: express.RequestHandler, span = false) {
+  const server = express();
+  if (middleware) server.use(middleware);
+  server.get("/", (req, res) => {
+    if (span) recordTiming(req, { name: "db", durationMs: 0.12, description: "select booking" });
+    res.json({ ok: true });
+  });
+  return server;
+}
+
+export default defineBench({
+  kind: "http",
+  description: "bare Express vs Express + perfTiming() (defaults: headers, stats, Prometheus with default metrics)",
+  variants: {
+    bare: () => app(),
+    requestScope: () => app((req, res, next) => enterRequestScope(req, res, next)),
+    perfTiming: () => app(perfTiming({ logger: silent })),
+    perfTimingSpans: () => app(perfTiming({ logger: silent, exposeSpans: { clients: ["loopback"] } }), true),
+  },
+  targets: [
+    { variant: "perfTiming", minRatio: 0.95 },
+    { variant: "perfTiming", minRatio: 0.97, against: "requestScope" },
+  ],
+});
