@@ -31,6 +31,8 @@ beforeAll(async () => {
   mkdirSync(tmpDir, { recursive: true });
   // Recipes that write files (SQLite databases, logs) write them into a throwaway directory.
   process.chdir(work.path);
+  // Recipes that listen use process.env.PORT: any free port.
+  process.env.PORT = "0";
   if (needsRedis) {
     redis = await startRedis();
     if (redis) process.env.REDIS_URL = redis.url;

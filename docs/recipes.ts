@@ -17,6 +17,7 @@ import { expect } from "vitest";
  * GET /who | x-forwarded-for: 203.0.113.7 -> 200 | body~203\.0\.113\.7
  * 5x POST /login {"email":"a@example.com"} -> 401
  * POST /login {"email":"a@example.com"} -> 429 | retry-after~^\d+$ | content-type~problem\+json
+ * eventually GET /health/ready -> 200    retried for up to 10 s until it passes
  * GET /form -> 200 | $token = body.csrfToken
  * POST /form | x-csrf-token: $token -> 200
  * -->
@@ -31,6 +32,8 @@ import { expect } from "vitest";
 
 export interface RecipeStep {
   line: number;
+  /** Retry for up to 10 s until the checks pass (background work such as health checks). */
+  eventually: boolean;
   times: number;
   method: string;
   path: string;
@@ -55,8 +58,11 @@ const RUNNABLE: Record<string, "ts" | "js"> = { ts: "ts", typescript: "ts", js: 
 function parseStep(text: string, line: number, where: string): RecipeStep {
   const arrow = text.indexOf(" -> ");
   if (arrow === -1) throw new Error(`${where}: a request line needs " -> STATUS": ${text}`);
-  const [request, ...headerParts] = text.slice(0, arrow).split(" | ");
-  const [statusText, ...checks] = text.slice(arrow + 4).split(" | ");
+  const eventually = text.startsWith("eventually ");
+  if (eventually) text = text.slice("eventually ".length);
+  const at = text.indexOf(" -> ");
+  const [request, ...headerParts] = text.slice(0, at).split(" | ");
+  const [statusText, ...checks] = text.slice(at + 4).split(" | ");
   const match = /^(?:(\d+)x\s+)?([A-Z]+)\s+(\S+)(?:\s+(.+))?$/.exec(request!.trim());
   if (!match) throw new Error(`${where}: cannot read request "${request}"`);
   const status = Number(statusText!.trim());
@@ -68,6 +74,7 @@ function parseStep(text: string, line: number, where: string): RecipeStep {
   });
   return {
     line,
+    eventually,
     times: match[1] ? Number(match[1]) : 1,
     method: match[2]!,
     path: match[3]!,
@@ -159,8 +166,21 @@ interface TestResponse {
   body: unknown;
 }
 
-/** Sends one request line's request(s) and checks the response. */
+/** Sends one request line's request(s) and checks the response; `eventually` lines retry for up to 10 s. */
 export async function runStep(agent: unknown, step: RecipeStep, vars: Map<string, string>, where: string) {
+  if (!step.eventually) return runOnce(agent, step, vars, where);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await runOnce(agent, step, vars, where);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function runOnce(agent: unknown, step: RecipeStep, vars: Map<string, string>, where: string) {
   for (let round = 0; round < step.times; round++) {
     const send = (agent as Agent)[step.method.toLowerCase()] as ((path: string) => unknown) | undefined;
     if (typeof send !== "function") throw new Error(`${where}: unknown method ${step.method}`);
@@ -171,9 +191,10 @@ export async function runStep(agent: unknown, step: RecipeStep, vars: Map<string
     for (const [name, value] of step.headers) pending.set(name, substitute(value, vars));
     if (step.body !== undefined) {
       const body = substitute(step.body, vars);
-      pending = (
-        body.startsWith("{") || body.startsWith("[") ? pending.send(JSON.parse(body)) : pending.send(body)
-      ) as typeof pending;
+      // A JSON body is sent as JSON unless the line sets its own content-type (then it is sent as written).
+      const typed = step.headers.some(([name]) => name.toLowerCase() === "content-type");
+      const json = !typed && (body.startsWith("{") || body.startsWith("["));
+      pending = (json ? pending.send(JSON.parse(body)) : pending.send(body)) as typeof pending;
     }
     const res = await pending;
     const label = `${where} (${step.method} ${step.path}${step.times > 1 ? `, round ${round + 1}` : ""})`;
@@ -193,7 +214,9 @@ export async function runStep(agent: unknown, step: RecipeStep, vars: Map<string
       } else if (/^[\w-]+~/.test(check)) {
         const at = check.indexOf("~");
         const value = res.headers[check.slice(0, at).toLowerCase()];
-        expect(String(value), `${label}: ${check}`).toMatch(new RegExp(check.slice(at + 1)));
+        expect(String(value), `${label}: ${check}; the header is ${JSON.stringify(value)}`).toMatch(
+          new RegExp(check.slice(at + 1)),
+        );
       } else if (/^[\w-]+:/.test(check)) {
         const at = check.indexOf(":");
         const value = res.headers[check.slice(0, at).toLowerCase()];
