@@ -154,7 +154,7 @@ export function pingCheck(
     let timer: NodeJS.Timeout | undefined;
     try {
       const answer = await Promise.race([
-        Promise.resolve().then(() => ping(controller.signal)),
+        new Promise((resolve) => resolve(ping(controller.signal))),
         new Promise<never>((_resolve, reject) => {
           timer = setTimeout(() => {
             const error = new Error(`ping timed out after ${timeoutMs} ms`);

@@ -213,6 +213,40 @@ describe("healthChecks()", () => {
       sqlite.cleanup();
     });
 
+    it("lists a check whose result says componentType datastore on /database/status, extra fields as details", async () => {
+      const sqlite = tempSqlite();
+      sqlite.db.pragma("journal_mode = WAL");
+      const { app, health } = mounted();
+      // The shape of sqlite-tuning's sqliteCheck(db): IETF fields and facts side by side.
+      health.registerCheck("sqlite:database", async () => {
+        sqlite.db.prepare("select 1").get();
+        return {
+          status: "pass" as const,
+          componentType: "datastore" as const,
+          observedValue: 0.4,
+          observedUnit: "ms" as const,
+          time: "ignored",
+          pageCount: Number(sqlite.db.pragma("page_count", { simple: true })),
+          walBytes: 0,
+        };
+      });
+      health.registerCheck("app:other", () => true);
+      const res = await request(app).get("/monitoring/database/status");
+      expect(res.status).toBe(200);
+      const report = JSON.parse(res.text);
+      expect(Object.keys(report.checks)).toEqual(["sqlite:database"]);
+      expect(report.checks["sqlite:database"][0]).toMatchObject({
+        componentType: "datastore",
+        status: "pass",
+        observedValue: 0.4,
+        observedUnit: "ms",
+        time: expect.stringMatching(/^\d{4}-/),
+        details: { pageCount: expect.any(Number), walBytes: 0 },
+      });
+      health.close();
+      sqlite.cleanup();
+    });
+
     it("fails liveness only through checks registered with liveness: true", async () => {
       const { app, health } = mounted();
       let stuck = false;
@@ -436,6 +470,18 @@ describe("healthChecks()", () => {
         performance: { score: 88, stats },
         business: { activeUsers: 3, upcomingAppointments: 7, revenue: 420 },
       });
+      health.close();
+    });
+
+    it("accepts a middleware function carrying stats() and score(), as perf-timing's instance is", async () => {
+      const stats = { latency: { p99: 5 } };
+      const timing = Object.assign(((_req, _res, next) => next()) as RequestHandler, {
+        stats: () => stats,
+        score: (given?: typeof stats) => (given === stats ? 97 : 0),
+      });
+      const { app, health } = mounted({ performance: timing });
+      const res = await request(app).get("/monitoring/performance/summary");
+      expect(res.body.performance).toEqual({ score: 97, stats });
       health.close();
     });
 

@@ -219,7 +219,8 @@ export function healthChecks(options: Readonly<HealthChecksOptions> = {}): Healt
   const businessMetrics = check.func<() => unknown>("businessMetrics", options.businessMetrics);
   const onEvent = check.func<NonNullable<HealthChecksOptions["onEvent"]>>("onEvent", options.onEvent);
   const perf: PerformanceSource | undefined = options.performance;
-  if (perf !== undefined && (typeof perf !== "object" || perf === null || typeof perf.stats !== "function")) {
+  // perf-timing's instance is a middleware function carrying stats() and score().
+  if (perf !== undefined && (perf === null || typeof perf.stats !== "function")) {
     check.fail("performance", "an object with a stats() method", perf);
   }
   if (perf?.score !== undefined && typeof perf.score !== "function")
@@ -248,7 +249,7 @@ export function healthChecks(options: Readonly<HealthChecksOptions> = {}): Healt
   const checkBody = (entry: CheckEntry, result: CheckRecord | undefined): HealthCheckBody => {
     if (!result)
       return { componentType: entry.componentType, status: "warn", output: "not run yet", critical: entry.critical };
-    const out: HealthCheckBody = { componentType: entry.componentType, status: result.status };
+    const out: HealthCheckBody = { componentType: result.componentType ?? entry.componentType, status: result.status };
     if (result.observedValue !== undefined) out.observedValue = result.observedValue;
     if (result.observedUnit !== undefined) out.observedUnit = result.observedUnit;
     if (result.output !== undefined) out.output = result.output;
@@ -292,7 +293,7 @@ export function healthChecks(options: Readonly<HealthChecksOptions> = {}): Healt
       if (result.status !== "pass") failing.push(entry.name);
       if (result.status === "fail" && entry.critical) criticalFailing = true;
       if (result.status === "fail" && entry.liveness) livenessFailing = true;
-      if (entry.componentType === "datastore") {
+      if (shown.componentType === "datastore") {
         dbChecks[entry.name] = [shown];
         dbStatus = worst(dbStatus, effective);
         if (result.status !== "pass") dbFailing.push(entry.name);

@@ -171,7 +171,7 @@ describe("lifecycle()", () => {
   });
 
   it("answers a signal by shutting down and a second one by forcing exit(1)", async () => {
-    const { states, exits } = await started({ signals: ["SIGUSR2"], drainDelayMs: 10_000 });
+    const { states, exits } = await started({ signals: ["SIGUSR2"], drainDelayMs: 1000 });
     process.kill(process.pid, "SIGUSR2");
     await until(() => states.state === "draining");
     process.kill(process.pid, "SIGUSR2");

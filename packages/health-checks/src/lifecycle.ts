@@ -201,7 +201,7 @@ export function lifecycle(server: Server | HttpsServer, options: Readonly<Lifecy
       const code = await runHooks();
       health?.close?.();
       setState("stopped");
-      (logger.info ?? (() => {})).call(logger, { code: "INF_PALISADE_STOPPED", exitCode: code }, "lifecycle: stopped");
+      (logger.info ?? (() => {})).call(logger, { exitCode: code }, "lifecycle: stopped");
       removeSignalHandlers();
       server.removeListener("request", onRequest);
       exit?.(code);

@@ -27,8 +27,10 @@ export interface CheckResult {
   observedUnit?: string;
   /** Human-readable reason; shown for `warn` and `fail` only. */
   output?: string;
-  /** Extra facts (database size, WAL size, ...), shown on the detailed endpoints. Keep them small. */
+  /** Extra facts (database size, WAL size, ...), shown on the detailed endpoints. Keep them small. Other fields of the result are added to them. */
   details?: Record<string, unknown>;
+  /** Overrides the `componentType` the check was registered with. */
+  componentType?: ComponentType;
 }
 
 /**

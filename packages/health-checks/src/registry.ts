@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { Deliver } from "./events.js";
-import type { CheckFunction, CheckOutcome, ComponentType, HealthStatus } from "./options.js";
-import { HEALTH_STATUSES } from "./options.js";
+import type { CheckFunction, CheckOutcome, CheckResult, ComponentType, HealthStatus } from "./options.js";
+import { COMPONENT_TYPES, HEALTH_STATUSES } from "./options.js";
 
 /** The cached outcome of a check's latest run, in IETF health-check terms. */
 export interface CheckRecord {
@@ -10,6 +10,8 @@ export interface CheckRecord {
   observedUnit?: string;
   output?: string;
   details?: Record<string, unknown>;
+  /** The type the result itself reports, overriding the registered one. */
+  componentType?: ComponentType;
   /** ISO time the run ended. */
   time: string;
   durationMs: number;
@@ -51,19 +53,28 @@ function normalize(outcome: CheckOutcome, durationMs: number): Omit<CheckRecord,
   if (typeof outcome !== "object" || outcome === null) {
     return { status: "fail", ...elapsed, output: "check returned neither a boolean nor a result object" };
   }
-  const status = outcome.status ?? "pass";
+  // Fields beyond the IETF ones (a result object like sqlite-tuning's with `walBytes` at the
+  // top) are kept as details; `time` is ours (when the run ended).
+  const {
+    status = "pass",
+    observedValue,
+    observedUnit,
+    output,
+    details,
+    componentType,
+    time: _time,
+    ...extra
+  } = outcome as CheckResult & Record<string, unknown>;
   if (!HEALTH_STATUSES.includes(status)) {
     return { status: "fail", ...elapsed, output: `check returned an unknown status ${JSON.stringify(status)}` };
   }
   const record: Omit<CheckRecord, "time"> =
-    outcome.observedValue === undefined
-      ? { status, ...elapsed }
-      : { status, observedValue: outcome.observedValue, durationMs: round(durationMs) };
-  if (outcome.observedValue !== undefined && outcome.observedUnit !== undefined) {
-    record.observedUnit = outcome.observedUnit;
-  }
-  if (status !== "pass" && outcome.output !== undefined) record.output = describeError(outcome.output);
-  if (outcome.details !== undefined) record.details = outcome.details;
+    observedValue === undefined ? { status, ...elapsed } : { status, observedValue, durationMs: round(durationMs) };
+  if (observedValue !== undefined && observedUnit !== undefined) record.observedUnit = observedUnit;
+  if (status !== "pass" && output !== undefined) record.output = describeError(output);
+  if (componentType !== undefined && COMPONENT_TYPES.includes(componentType)) record.componentType = componentType;
+  const merged = Object.keys(extra).length > 0 ? { ...extra, ...details } : details;
+  if (merged !== undefined) record.details = merged;
   return record;
 }
 
