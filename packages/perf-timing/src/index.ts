@@ -12,4 +12,4 @@ export { type PerfStats, type PerfTimingMiddleware, perfTiming, type RouteStats 
 export type { RuntimeSummary } from "./runtime.js";
 export { performanceScore, SCORE_TARGETS, type ScoreInput, type ScoreTargets } from "./score.js";
 export { endSpan, type Span, startSpan, timed } from "./spans.js";
-export type { LatencySummary } from "./window.js";
+export type { LatencySummary } from "./summary.js";

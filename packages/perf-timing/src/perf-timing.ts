@@ -30,7 +30,8 @@ import {
 import { type RuntimeSummary, RuntimeWindow } from "./runtime.js";
 import { performanceScore, type ScoreTargets } from "./score.js";
 import { MAX_SPAN_NAMES, metricName, type SpanTotal, spanEntries, writeHeadSets } from "./server-timing.js";
-import { type LatencySummary, LatencyWindow, summarize } from "./window.js";
+import type { LatencySummary } from "./summary.js";
+import { LatencyWindow, summarize } from "./window.js";
 
 /** Counters and windowed latency of one `METHOD route` label. */
 export interface RouteStats {

@@ -1,4 +1,4 @@
-import type { LatencySummary } from "./window.js";
+import type { LatencySummary } from "./summary.js";
 
 /** What good looks like for {@link performanceScore}; each field optional. */
 export interface ScoreTargets {

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import type hdrInt32 from "hdr-histogram-js/dist/Int32Histogram.js";
+import type { LatencySummary } from "./summary.js";
 
 // The pure-JS HdrHistogram class, required directly: the package index also loads the
 // WebAssembly build and its decompressor, which perfTiming never uses. `require` (not
@@ -8,22 +9,6 @@ const { default: Int32Histogram } = createRequire(import.meta.url)(
   "hdr-histogram-js/dist/Int32Histogram.js",
 ) as typeof hdrInt32;
 type Histogram = InstanceType<typeof Int32Histogram>;
-
-/** Latency over the sliding window, in milliseconds (HdrHistogram, 2 significant digits: within 1%). */
-export interface LatencySummary {
-  /** Requests in the window. */
-  count: number;
-  /** Server errors (5xx) in the window. */
-  errors: number;
-  /** `errors / count`, 0 without requests. */
-  errorRate: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
 
 // Microseconds, 2 significant digits; starts sized for 1 s and grows on demand.
 function newHistogram(): Histogram {
