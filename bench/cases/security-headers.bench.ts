@@ -27,7 +27,7 @@ export default defineBench({
     bare: () => app(),
     helmet: () => app(helmet()),
     constantBytes: () => {
-      const fixedNonce = "A".repeat(22) + "==";
+      const fixedNonce = "A".repeat(24);
       const headers = Object.entries(securityHeaders().effective.headers).map(
         ([name, value]) => [name, value.replaceAll(NONCE_PLACEHOLDER, fixedNonce)] as const,
       );

@@ -28,7 +28,7 @@ function apply(req: IncomingMessage, scope: string, extend: (policy: CompiledPol
   const current = state.extended;
   let changed = false;
   for (let index = 0; index < current.length; index++) {
-    if (!state.owned[index]) continue;
+    if ((state.owned & (1 << index)) === 0) continue;
     const extended = extend(current[index]!);
     res.setHeader(extended.header, renderPolicy(extended, state.nonce));
     current[index] = extended;

@@ -48,7 +48,7 @@ describe("securityHeaders()", () => {
         res.send(res.locals.palisade?.cspNonce);
       });
       const response = await request(app).get("/page");
-      expect(response.text).toMatch(/^[A-Za-z0-9+/]{22}==$/);
+      expect(response.text).toMatch(/^[A-Za-z0-9+/]{24}$/);
       expect(response.headers["content-security-policy"]).toBe(withNonce(WEB_APP_CSP, response.text));
     });
 

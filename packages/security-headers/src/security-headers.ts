@@ -55,7 +55,7 @@ export const NONCE_PLACEHOLDER = "{nonce}";
 export interface EffectiveHeaders {
   /** The presets, base first. */
   readonly presets: readonly PresetName[];
-  /** Header name -> value, the CSP nonce shown as `{nonce}`. */
+  /** Header name -> value, the CSP nonce (24 base64 characters) shown as `{nonce}`. */
   readonly headers: Readonly<Record<string, string>>;
   /** Headers removed from every response. */
   readonly removed: readonly string[];
@@ -75,8 +75,8 @@ interface RequestState {
   readonly res: ServerResponse;
   readonly policies: readonly CompiledPolicy[];
   readonly nonce: string;
-  /** Policies this instance actually set (the app's own value is never replaced by extensions). */
-  readonly owned: readonly boolean[];
+  /** Bit `i` is set when this instance set `policies[i]` (the app's own value is never extended). */
+  readonly owned: number;
   /** This response's policies once a route extended them (copied, never the instance's own array). */
   extended?: CompiledPolicy[];
 }
@@ -346,8 +346,7 @@ export function securityHeaders(options: Readonly<SecurityHeadersOptions> = {}):
     ),
   });
 
-  const keep = (res: ServerResponse, lowerName: string, name: string): boolean => {
-    if (overwrite || !res.hasHeader(lowerName)) return false;
+  const kept = (name: string) => {
     if (warnings) {
       warn(
         "WRN_PALISADE_HEADER_KEPT",
@@ -355,7 +354,6 @@ export function securityHeaders(options: Readonly<SecurityHeadersOptions> = {}):
         { header: name },
       );
     }
-    return true;
   };
 
   function securityHeadersMiddleware(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) {
@@ -364,20 +362,25 @@ export function securityHeaders(options: Readonly<SecurityHeadersOptions> = {}):
       next();
       return;
     }
-    for (let i = 0; i < removeList.length; i++) res.removeHeader(removeList[i]!);
+    for (let i = 0; i < removeList.length; i++) {
+      // hasHeader is cheap; removeHeader's delete is not, and the header is usually absent.
+      if (res.hasHeader(removeList[i]!)) res.removeHeader(removeList[i]!);
+    }
     for (let i = 0; i < names.length; i++) {
-      if (!keep(res, lowerNames[i]!, names[i]!)) res.setHeader(names[i]!, values[i]!);
+      if (overwrite || !res.hasHeader(lowerNames[i]!)) res.setHeader(names[i]!, values[i]!);
+      else kept(names[i]!);
     }
     let nonce = "";
     if (needsNonce) {
       nonce = nextNonce();
       palisadeLocals(res).cspNonce = nonce;
     }
-    const owned: boolean[] = [];
+    let owned = 0;
     for (let i = 0; i < policies.length; i++) {
-      const mine = !keep(res, lowerPolicyHeaders[i]!, policyHeaders[i]!);
-      if (mine) res.setHeader(policyHeaders[i]!, renderPolicy(policies[i]!, nonce));
-      owned.push(mine);
+      if (overwrite || !res.hasHeader(lowerPolicyHeaders[i]!)) {
+        res.setHeader(policyHeaders[i]!, renderPolicy(policies[i]!, nonce));
+        owned |= 1 << i;
+      } else kept(policyHeaders[i]!);
     }
     holder[STATE] = { res, policies, nonce, owned };
     next();
