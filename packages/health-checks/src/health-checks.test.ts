@@ -72,6 +72,23 @@ describe("healthChecks()", () => {
       health.close();
     });
 
+    it("runs each check again every intervalMs in the background", async () => {
+      const { health } = mounted();
+      let calls = 0;
+      health.registerCheck(
+        "app:calls",
+        () => {
+          calls++;
+        },
+        { intervalMs: 5 },
+      );
+      while (calls < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+      health.close();
+      const after = calls;
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(calls).toBe(after);
+    });
+
     it("answers HEAD with the status and no body", async () => {
       const { app, health } = mounted();
       const res = await request(app).head("/monitoring/health");
