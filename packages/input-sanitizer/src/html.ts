@@ -105,19 +105,19 @@ export function dangerousScheme(value: string): boolean {
 }
 
 const SCRIPT_BODY = /[(`=\\%&;/[]/;
-const SCHEME_AFTER = /(?:^|[=("'\s])\s*(?:java|vb|live)script\s*:/;
+const SCHEME_AFTER = /(?:^|[=("'\s])\s{0,16}(?:java|vb|live)script\s{0,16}:/;
 const EVENT_NAME = /^on[a-z]{3,40}$/;
 // Attribute breakout outside a tag: a quote or slash, then `on...=`.
-const BREAKOUT = /["'`/]\s*on[a-z]{3,40}\s*=/gi;
+const BREAKOUT = /["'`/]\s{0,16}on[a-z]{3,40}\s{0,16}=/gi;
 const BARE_EVENT =
-  /(?:^|[\s;])on(?:load|error|click|mouse[a-z]{2,10}|focus[a-z]{0,4}|blur|key[a-z]{2,5}|submit|change|input|toggle|begin|end|start|finish|animation[a-z]{3,9}|transition[a-z]{3,9}|pointer[a-z]{2,10}|drag[a-z]{0,5}|drop|scroll|resize|wheel|copy|cut|paste|zoom|show|hashchange|message|pageshow|popstate|readystatechange|beforeunload|unload|abort|auxclick|contextmenu|dblclick|play|playing|pause|seeked|seeking|search|select|webkit[a-z]{3,40}|[a-z]{3,40}(?=\s*=\s*[a-z]{2,20}\s*[(`]))\s*=/gi;
+  /(?:^|[\s;])on(?:load|error|click|mouse[a-z]{2,10}|focus[a-z]{0,4}|blur|key[a-z]{2,5}|submit|change|input|toggle|begin|end|start|finish|animation[a-z]{3,9}|transition[a-z]{3,9}|pointer[a-z]{2,10}|drag[a-z]{0,5}|drop|scroll|resize|wheel|copy|cut|paste|zoom|show|hashchange|message|pageshow|popstate|readystatechange|beforeunload|unload|abort|auxclick|contextmenu|dblclick|play|playing|pause|seeked|seeking|search|select|webkit[a-z]{3,40}|[a-z]{3,40}(?=\s{0,16}=\s{0,16}[a-z]{2,20}\s{0,16}[(`]))\s{0,16}=/gi;
 const JS_SINK =
-  /\b(?:alert|eval|prompt|confirm|execScript|setTimeout|setInterval|Function|fetch|atob)\s*(?:\(\s*(?:[\d'"`/)[]|document|window|location|this|top|self|parent|String|atob|\w+\s*\.\s*\w+\s*\))|`)/g;
+  /\b(?:alert|eval|prompt|confirm|execScript|setTimeout|setInterval|Function|fetch|atob)\s{0,16}(?:\(\s{0,16}(?:[\d'"`/)[]|document|window|location|this|top|self|parent|String|atob|\w+\s{0,16}\.\s{0,16}\w+\s{0,16}\))|`)/g;
 const JS_OBJECT =
-  /\b(?:document\s*\.\s*(?:cookie|domain|write|location|body\.innerHTML)|window\s*\.\s*(?:location|name|open)|String\s*\.\s*fromCharCode|\.constructor\s*\.\s*constructor|\.call\s*`|\.apply\s*`|top\s*\[|self\s*\[|globalThis\s*\[|Reflect\s*\.\s*(?:apply|construct|get)|navigation\s*\.\s*navigate|import\s*\(\s*['"`])/g;
+  /\b(?:document\s{0,16}\.\s{0,16}(?:cookie|domain|write|location|body\.innerHTML)|window\s{0,16}\.\s{0,16}(?:location|name|open)|String\s{0,16}\.\s{0,16}fromCharCode|\.constructor\s{0,16}\.\s{0,16}constructor|\.call\s{0,16}`|\.apply\s{0,16}`|top\s{0,16}\[|self\s{0,16}\[|globalThis\s{0,16}\[|Reflect\s{0,16}\.\s{0,16}(?:apply|construct|get)|navigation\s{0,16}\.\s{0,16}navigate|import\s{0,16}\(\s{0,16}['"`])/g;
 const CSS_ATTACK =
-  /(?::\s*expression\s*\(|expression\s*\(\s*(?:alert|eval|javascript|document|window)|-moz-binding\s*:|\bbehaviou?r\s*:\s*url|url\s*\(\s*['"]?\s*(?:javascript|vbscript|data:text\/html)\s*:?|@import\b)/gi;
-const TEMPLATE_SORT = /\]\s*\.\s*sort\s*\.\s*call\s*`|\$\{\s*(?:alert|eval|prompt|confirm)\b/g;
+  /(?::\s{0,16}expression\s{0,16}\(|expression\s{0,16}\(\s{0,16}(?:alert|eval|javascript|document|window)|-moz-binding\s{0,16}:|\bbehaviou?r\s{0,16}:\s{0,16}url|url\s{0,16}\(\s{0,16}['"]?\s{0,16}(?:javascript|vbscript|data:text\/html)\s{0,16}:?|@import\b)/gi;
+const TEMPLATE_SORT = /\]\s{0,16}\.\s{0,16}sort\s{0,16}\.\s{0,16}call\s{0,16}`|\$\{\s{0,16}(?:alert|eval|prompt|confirm)\b/g;
 
 /** XSS hits in `text`. */
 export function xssHits(text: string): XssHit[] {
@@ -181,14 +181,17 @@ export function xssHits(text: string): XssHit[] {
       CSS_ATTACK.lastIndex = 0;
     }
   }
-  for (const [regex, rule, level] of [
-    [BREAKOUT, "xss.attribute-breakout", 1],
-    [BARE_EVENT, "xss.event-handler", 1],
-    [JS_SINK, "xss.script-call", 1],
-    [JS_OBJECT, "xss.script-object", 1],
-    [CSS_ATTACK, "xss.css", 1],
-    [TEMPLATE_SORT, "xss.script-call", 1],
+  const hasOn = lower.includes("on");
+  const hasCall = text.includes("(") || text.includes("`");
+  for (const [regex, rule, level, worth] of [
+    [BREAKOUT, "xss.attribute-breakout", 1, hasOn],
+    [BARE_EVENT, "xss.event-handler", 1, hasOn],
+    [JS_SINK, "xss.script-call", 1, hasCall],
+    [JS_OBJECT, "xss.script-object", 1, text.includes(".") || text.includes("[") || hasCall],
+    [CSS_ATTACK, "xss.css", 1, hasCall || text.includes(":") || text.includes("@")],
+    [TEMPLATE_SORT, "xss.script-call", 1, text.includes("`") || text.includes("${")],
   ] as const) {
+    if (!worth) continue;
     regex.lastIndex = 0;
     const m = regex.exec(text);
     if (m) hits.push({ rule, paranoiaLevel: level, index: m.index });

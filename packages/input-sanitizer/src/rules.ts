@@ -23,26 +23,26 @@ const WORD_COMMANDS =
 const SEPARATOR = "(?:[;|`\\n\\r]|&&?|\\$\\(|\\$\\{|\\|\\||%0a|\\bthen\\b|\\bdo\\b)";
 // Optional path prefix (/bin/, /usr/bin/, C:\Windows\System32\).
 const PREFIX = "(?:[/\\\\][\\w./\\\\-]{0,80}[/\\\\]|)";
-const CMD_AFTER_SEPARATOR = new RegExp(`${SEPARATOR}\\s*${PREFIX}(?:${TECH_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`, "i");
+const CMD_AFTER_SEPARATOR = new RegExp(`${SEPARATOR}\\s{0,16}${PREFIX}(?:${TECH_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`, "i");
 const WORD_AFTER_SEPARATOR = new RegExp(
-  `${SEPARATOR}${PREFIX}(?:${WORD_COMMANDS})$|${SEPARATOR}\\s*${PREFIX}(?:${WORD_COMMANDS})(?:\\s*[<>|;\`$]|\\s+(?:-{1,2}[a-z0-9]|/[a-z]|[.~]{1,2}/|\\d|['"\`]|\\\\\\\\|[a-z]:\\\\|%[a-z]|\\$))`,
+  `${SEPARATOR}${PREFIX}(?:${WORD_COMMANDS})$|${SEPARATOR}\\s{0,16}${PREFIX}(?:${WORD_COMMANDS})(?:\\s{0,16}[<>|;\`$]|\\s{1,16}(?:-{1,2}[a-z0-9]|/[a-z]|[.~]{1,2}/|\\d|['"\`]|\\\\\\\\|[a-z]:\\\\|%[a-z]|\\$))`,
   "i",
 );
 const COMMAND_AT_START = new RegExp(
-  `^\\s*${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})\\s+(?:-{1,2}[a-z]|/[a-z]|[.~]{1,2}/|\\$[a-z{(]|%[a-z])`,
+  `^\\s{0,16}${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})\\s{1,16}(?:-{1,2}[a-z]|/[a-z]|[.~]{1,2}/|\\$[a-z{(]|%[a-z])`,
   "i",
 );
-const TECH_AT_START = new RegExp(`^\\s*${PREFIX}(?:${TECH_COMMANDS})(?:$|\\s+\\S)`, "i");
+const TECH_AT_START = new RegExp(`^\\s{0,16}${PREFIX}(?:${TECH_COMMANDS})(?:$|\\s{1,16}\\S)`, "i");
 const SUBSTITUTION = new RegExp(
-  `(?:\`|\\$\\()\\s*${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`,
+  `(?:\`|\\$\\()\\s{0,16}${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`,
   "i",
 );
-const SHELLSHOCK = /\(\s*\)\s*\{/;
-const SSI = /<!--\s*#\s*(?:exec|include|echo|config|printenv|fsize|flastmod)\b/i;
+const SHELLSHOCK = /\(\s{0,16}\)\s{0,16}\{/;
+const SSI = /<!--\s{0,16}#\s{0,16}(?:exec|include|echo|config|printenv|fsize|flastmod)\b/i;
 const WINDOWS_SHELL =
-  /(?:%(?:comspec|systemroot|windir|programfiles|userprofile|temp|appdata)%|\bcmd(?:\.exe)?\s+\/[ck]\b|\bpowershell(?:\.exe)?\s+-[a-z]|\bfor\s+\/[fdrl]\b|\bif\s+(?:\/i\s|)\s*(?:not\s|)\s*(?:exist|defined|errorlevel)\b|\bstart\s+\/b\b)/i;
+  /(?:%(?:comspec|systemroot|windir|programfiles|userprofile|temp|appdata)%|\bcmd(?:\.exe)?\s{1,16}\/[ck]\b|\bpowershell(?:\.exe)?\s{1,16}-[a-z]|\bfor\s{1,16}\/[fdrl]\b|\bif\s{1,16}(?:\/i\s|)\s{0,16}(?:not\s|)\s{0,16}(?:exist|defined|errorlevel)\b|\bstart\s{1,16}\/b\b)/i;
 const CODE_EXEC_CALL =
-  /\b(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|spawn|spawnSync|execSync|execFile|os\.system|os\.popen|subprocess\.(?:call|run|Popen|check_output))\s*\(\s*["'`$@]/i;
+  /\b(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|spawn|spawnSync|execSync|execFile|os\.system|os\.popen|subprocess\.(?:call|run|Popen|check_output))\s{0,16}\(\s{0,16}["'`$@]/i;
 const UNIX_PATH_EXEC = /(?:^|[\s;|&`(])\/(?:bin|usr\/bin|usr\/local\/bin|sbin|usr\/sbin)\/[a-z]{2,20}\b/;
 const IFS = /\$\{?IFS\}?|\$@|\$\*|\$[0-9]/g;
 const QUOTE_IN_WORD = /([a-zA-Z/])(?:''|""|\\|'(?=[a-zA-Z])|"(?=[a-zA-Z]))/g;
@@ -50,7 +50,7 @@ const BRACE_LIST = /\{([\w./-]{1,40}),([^{}]{0,200})\}/g;
 
 /** Shell quote removal: `c''at`, `c\at`, `w"h"o"am"i`, `${IFS}`, `{cat,/etc/passwd}`. */
 export function shellNormalize(text: string): string {
-  if (!/['"\\$]|\{[^}]*,/.test(text)) return text;
+  if (!/['"\\$]|\{[^}]{0,40},/.test(text)) return text;
   return text
     .replace(IFS, " ")
     .replace(QUOTE_IN_WORD, "$1")
@@ -143,16 +143,16 @@ function traversalHits(text: string, hits: RuleHit[]): void {
 const MONGO_OPERATORS =
   "ne|eq|gt|gte|lt|lte|in|nin|regex|where|exists|or|and|nor|not|elemMatch|expr|text|search|type|size|all|mod|jsonSchema|function|accumulator|lookup|merge|out|options|comment|geoWithin|near|slice|set|unset|inc|push|rename|currentOp|eval";
 const MONGO_KEY = new RegExp(`^\\$(?:${MONGO_OPERATORS})$`, "i");
-const MONGO_IN_TEXT = new RegExp(`(?:^|[{\\[,(\\s'"&])\\$(?:${MONGO_OPERATORS})\\b\\s*["']?\\s*[:\\]=]`, "i");
+const MONGO_IN_TEXT = new RegExp(`(?:^|[{\\[,(\\s'"&])\\$(?:${MONGO_OPERATORS})\\b\\s{0,16}["']?\\s{0,16}[:\\]=]`, "i");
 const MONGO_JS =
-  /\bthis\s*\.\s*\w+\s*\.\s*(?:match|constructor)\s*\(|\bdb\s*\.\s*[\w$]+\s*\.\s*(?:insert|find|findOne|update|remove|drop|mapReduce|aggregate|save|delete\w*)\s*\(|\bdb\s*\.\s*(?:getCollection|dropDatabase|eval|getSiblingDB)\s*\(|['"]\s*;\s*(?:sleep|while|return|var|let|const|it\s*=|db\.)|\bsleep\s*\(\s*\d{3,}\s*\)|['"]\s*(?:&&|\|\|)\s*(?:this\.|['"]?\w+['"]?\s*===?)|(?:\|\||&&)\s*['"]?\w{1,20}['"]?\s*===?\s*['"]?\w/;
+  /\bthis\s{0,16}\.\s{0,16}\w+\s{0,16}\.\s{0,16}(?:match|constructor)\s{0,16}\(|\bdb\s{0,16}\.\s{0,16}[\w$]+\s{0,16}\.\s{0,16}(?:insert|find|findOne|update|remove|drop|mapReduce|aggregate|save|delete\w*)\s{0,16}\(|\bdb\s{0,16}\.\s{0,16}(?:getCollection|dropDatabase|eval|getSiblingDB)\s{0,16}\(|['"]\s{0,16};\s{0,16}(?:sleep|while|return|var|let|const|it\s{0,16}=|db\.)|\bsleep\s{0,16}\(\s{0,16}\d{3,}\s{0,16}\)|['"]\s{0,16}(?:&&|\|\|)\s{0,16}(?:this\.|['"]?\w+['"]?\s{0,16}===?)|(?:\|\||&&)\s{0,16}['"]?\w{1,20}['"]?\s{0,16}===?\s{0,16}['"]?\w/;
 const PROTO_KEY = /^(?:__proto__|prototype)$/;
 const PROTO_IN_TEXT =
-  /__proto__\s*(?:[[.:"'=]|$)|["']__proto__["']|\bconstructor\s*(?:\.\s*|\[\s*["']?)prototype\b|^__proto__$/;
+  /__proto__\s{0,16}(?:[[.:"'=]|$)|["']__proto__["']|\bconstructor\s{0,16}(?:\.\s{0,16}|\[\s{0,16}["']?)prototype\b|^__proto__$/;
 
 function nosqlHits(text: string, location: Location, hits: RuleHit[]): void {
   if (location === "key") {
-    const bracket = /\[\s*\$(\w+)\s*\]/.exec(text);
+    const bracket = /\[\s{0,16}\$(\w+)\s{0,16}\]/.exec(text);
     if (MONGO_KEY.test(text))
       hits.push({ kind: "nosql", rule: "nosql.operator-key", paranoiaLevel: 1, index: 0, length: text.length });
     else if (bracket && MONGO_KEY.test(`$${bracket[1]}`)) {
@@ -173,7 +173,7 @@ function nosqlHits(text: string, location: Location, hits: RuleHit[]): void {
     const m = MONGO_IN_TEXT.exec(text);
     if (m) hits.push({ kind: "nosql", rule: "nosql.operator", paranoiaLevel: 1, index: m.index, length: m[0].length });
   }
-  const js = MONGO_JS.exec(text);
+  const js = /[.(|&;]/.test(text) ? MONGO_JS.exec(text) : null;
   if (js)
     hits.push({ kind: "nosql", rule: "nosql.javascript", paranoiaLevel: 1, index: js.index, length: js[0].length });
   if (text.includes("proto")) {
@@ -193,41 +193,41 @@ function nosqlHits(text: string, location: Location, hits: RuleHit[]): void {
 
 const HEADER_NAMES =
   "content-type|content-length|content-disposition|set-cookie|cookie|location|refresh|transfer-encoding|host|remote-addr|x-[\\w-]{1,40}|access-control-[\\w-]{1,40}|cache-control|connection|authorization|www-authenticate|link|content-security-policy|server|upgrade|expect|via|forwarded";
-const CRLF_HEADER = new RegExp(`[\\r\\n][\\r\\n\\t ]*(?:${HEADER_NAMES})[\\r\\t ]*:`, "i");
+const CRLF_HEADER = new RegExp(`[\\r\\n][\\r\\n\\t ]{0,16}(?:${HEADER_NAMES})[\\r\\t ]{0,16}:`, "i");
 const CRLF_REQUEST =
-  /[\r\n]\s*(?:(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|TRACE|CONNECT)\s+\S{1,2000}\s+HTTP\/\d|HTTP\/\d(?:\.\d)?\s+\d{3})/i;
-const CRLF_BODY = /\r?\n\r?\n\s*<(?:html|script|body|head|meta|title|svg|iframe)\b/i;
-const CRLF_ANY_HEADER = /[\r\n][\w-]{1,60}[\r\t ]*:/;
-const META_REFRESH = /<meta\b[^>]{0,200}http-equiv\s*=\s*["']?refresh/i;
+  /[\r\n]\s{0,16}(?:(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|TRACE|CONNECT)\s{1,16}\S{1,2000}\s{1,16}HTTP\/\d|HTTP\/\d(?:\.\d)?\s{1,16}\d{3})/i;
+const CRLF_BODY = /\r?\n\r?\n\s{0,16}<(?:html|script|body|head|meta|title|svg|iframe)\b/i;
+const CRLF_ANY_HEADER = /[\r\n][\w-]{1,60}[\r\t ]{0,16}:/;
+const META_REFRESH = /<meta\b[^>]{0,200}http-equiv\s{0,16}=\s{0,16}["']?refresh/i;
 
 const SSTI_BRACES = /\{\{([^{}]{1,200})\}\}|\{\{([^{}]{1,200})$/;
 const SSTI_EXPRESSION =
-  /\d\s*[*+/%-]\s*\d|__\w{2,30}__|\(\s*\)|\bconfig\b|\bself\b|\brequest\b|\bcycler\b|\blipsum\b|\bjoiner\b|\bnamespace\b|\[\s*['"]|\|\s*(?:attr|safe|e|join)\b|\.\s*__|\bconstructor\b|\$\w+|\bclass\b/;
+  /\d\s{0,16}[*+/%-]\s{0,16}\d|__\w{2,30}__|\(\s{0,16}\)|\bconfig\b|\bself\b|\brequest\b|\bcycler\b|\blipsum\b|\bjoiner\b|\bnamespace\b|\[\s{0,16}['"]|\|\s{0,16}(?:attr|safe|e|join)\b|\.\s{0,16}__|\bconstructor\b|\$\w+|\bclass\b/;
 const SSTI_DOLLAR = /[$#]\{([^{}]{1,200})\}/;
 const SSTI_DOLLAR_CODE =
-  /\d\s*[*+/%-]\s*\d|\bT\s*\(|\bjava\.|Runtime|getClass|ProcessBuilder|\bexec\s*\(|\bclass\.|\bnew\s+[A-Z]|\bruntime\b|\bsystem\s*\(|\.forName\s*\(|@\w+@/;
-const SSTI_ERB = /<%=?\s*([^%]{0,200})%>/;
+  /\d\s{0,16}[*+/%-]\s{0,16}\d|\bT\s{0,16}\(|\bjava\.|Runtime|getClass|ProcessBuilder|\bexec\s{0,16}\(|\bclass\.|\bnew\s{1,16}[A-Z]|\bruntime\b|\bsystem\s{0,16}\(|\.forName\s{0,16}\(|@\w+@/;
+const SSTI_ERB = /<%=?\s{0,16}([^%]{0,200})%>/;
 const SSTI_ERB_CODE =
-  /\d\s*[*+/%-]\s*\d|\b(?:system|exec|eval|spawn|require|File|IO|Kernel|Process|open|puts|print)\b|`|\(\s*['"]/;
+  /\d\s{0,16}[*+/%-]\s{0,16}\d|\b(?:system|exec|eval|spawn|require|File|IO|Kernel|Process|open|puts|print)\b|`|\(\s{0,16}['"]/;
 const SSTI_TAG =
-  /\{%\s*(?:if|for|set|import|include|extends|macro|raw|block|call|from|with|filter|load|debug|endif|endfor)\b|<%\s*(?:if|for|end)\b|\*\{[^}]{1,200}\}/i;
+  /\{%\s{0,16}(?:if|for|set|import|include|extends|macro|raw|block|call|from|with|filter|load|debug|endif|endfor)\b|<%\s{0,16}(?:if|for|end)\b|\*\{[^}]{1,200}\}/i;
 
 const LDAP =
-  /\)\s*[&|!]?\s*\(\s*(?:[&|!]|[a-zA-Z][\w.-]{0,40}\s*[~<>]?=)|^\s*\(\s*[&|!]\s*\(|\)\s*\(\s*[&|!]\s*\)?\s*$|\*\s*\)\s*[&|!]?\s*\(|\)\s*[!&|]\s*\(\s*[a-zA-Z][\w.-]{0,40}\s*[~<>]?=/;
+  /\)\s{0,16}[&|!]?\s{0,16}\(\s{0,16}(?:[&|!]|[a-zA-Z][\w.-]{0,40}\s{0,16}[~<>]?=)|^\s{0,16}\(\s{0,16}[&|!]\s{0,16}\(|\)\s{0,16}\(\s{0,16}[&|!]\s{0,16}\)?\s{0,16}$|\*\s{0,16}\)\s{0,16}[&|!]?\s{0,16}\(|\)\s{0,16}[!&|]\s{0,16}\(\s{0,16}[a-zA-Z][\w.-]{0,40}\s{0,16}[~<>]?=/;
 
 const XXE =
-  /<!ENTITY\b|<!DOCTYPE[^>[]{0,400}\[|\bSYSTEM\s+["'](?:file|https?|php|expect|jar|netdoc|gopher|ftp|data):|<xi:include\b|\bxmlns:xi\s*=/i;
+  /<!ENTITY\b|<!DOCTYPE[^>[]{0,400}\[|\bSYSTEM\s{1,16}["'](?:file|https?|php|expect|jar|netdoc|gopher|ftp|data):|<xi:include\b|\bxmlns:xi\s{0,16}=/i;
 
 const JNDI =
-  /\$\{\s*(?:jndi\s*:|\$\{|(?:lower|upper|env|sys|java|date|base64|main|bundle|k8s|docker|log4j|spring|ctx|web|marker|map|sd|event):)/i;
+  /\$\{\s{0,16}(?:jndi\s{0,16}:|\$\{|(?:lower|upper|env|sys|java|date|base64|main|bundle|k8s|docker|log4j|spring|ctx|web|marker|map|sd|event):)/i;
 const PHP_CODE =
-  /<\?(?:php\b|=)|\b(?:phpinfo|base64_decode|gzinflate|gzuncompress|str_rot13|create_function|call_user_func(?:_array)?|assert|preg_replace|file_(?:get|put)_contents|fopen|fwrite|fputs|highlight_file|show_source|move_uploaded_file|unserialize|ini_set|set_time_limit|array_map|usort|extract|parse_str|putenv|mail|readfile|symlink|curl_exec|fsockopen)\s*\(\s*[$'"@(\w]|\b(?:include|require)(?:_once)?\s*\(?\s*["'$]|\b(?:php|expect|phar|zip|zlib|glob|compress\.zlib|compress\.bzip2|ogg|rar|ssh2(?:\.[a-z]{1,10}|)):\/\/|\bO:\d{1,4}:"[\w\\]{1,100}":\d{1,4}:\{|\$_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES|ENV|SESSION)\b|\$GLOBALS\b/i;
+  /<\?(?:php\b|=)|\b(?:phpinfo|base64_decode|gzinflate|gzuncompress|str_rot13|create_function|call_user_func(?:_array)?|assert|preg_replace|file_(?:get|put)_contents|fopen|fwrite|fputs|highlight_file|show_source|move_uploaded_file|unserialize|ini_set|set_time_limit|array_map|usort|extract|parse_str|putenv|mail|readfile|symlink|curl_exec|fsockopen)\s{0,16}\(\s{0,16}[$'"@(\w]|\b(?:include|require)(?:_once)?\s{0,16}\(?\s{0,16}["'$]|\b(?:php|expect|phar|zip|zlib|glob|compress\.zlib|compress\.bzip2|ogg|rar|ssh2(?:\.[a-z]{1,10}|)):\/\/|\bO:\d{1,4}:"[\w\\]{1,100}":\d{1,4}:\{|\$_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES|ENV|SESSION)\b|\$GLOBALS\b/i;
 const JAVA_CODE =
-  /java\.lang\.(?:Runtime|ProcessBuilder|System|Class|reflect|Thread)|\bRuntime\s*\.\s*getRuntime|getClass\s*\(\s*\)\s*\.\s*(?:forName|getClassLoader)|\bProcessBuilder\s*\(|javax\.script|\bClassLoader\b|\bclass\.module\.classLoader|#_memberAccess|@java\.lang|\bognl\b|xwork\.MethodAccessor|java\.io\.(?:File|InputStream)|\.getMethod\s*\(|\.invoke\s*\(|\bjava\.beans\.XMLDecoder|<java\b[^>]{0,100}>|\bsun\.misc\b|rO0AB|\baced0005/i;
+  /java\.lang\.(?:Runtime|ProcessBuilder|System|Class|reflect|Thread)|\bRuntime\s{0,16}\.\s{0,16}getRuntime|getClass\s{0,16}\(\s{0,16}\)\s{0,16}\.\s{0,16}(?:forName|getClassLoader)|\bProcessBuilder\s{0,16}\(|javax\.script|\bClassLoader\b|\bclass\.module\.classLoader|#_memberAccess|@java\.lang|\bognl\b|xwork\.MethodAccessor|java\.io\.(?:File|InputStream)|\.getMethod\s{0,16}\(|\.invoke\s{0,16}\(|\bjava\.beans\.XMLDecoder|<java\b[^>]{0,100}>|\bsun\.misc\b|rO0AB|\baced0005/i;
 const NODE_CODE =
-  /require\s*\(\s*['"`](?:child_process|fs|net|vm|os|http)['"`]|\bprocess\s*\.\s*(?:mainModule|binding|env|kill|exit|dlopen|cwd)\b|\bchild_process\b|\.constructor\s*\(\s*['"`]|\bnew\s+Function\s*\(|\bglobal(?:This)?\s*\.\s*process|\bfs\s*\.\s*(?:readFileSync|writeFileSync|readdirSync|unlinkSync|readFile)|_\$\$ND_FUNC\$\$_|\bvm\s*\.\s*runIn\w*Context|\beval\s*\(\s*(?:atob|Buffer|String)/;
+  /require\s{0,16}\(\s{0,16}['"`](?:child_process|fs|net|vm|os|http)['"`]|\bprocess\s{0,16}\.\s{0,16}(?:mainModule|binding|env|kill|exit|dlopen|cwd)\b|\bchild_process\b|\.constructor\s{0,16}\(\s{0,16}['"`]|\bnew\s{1,16}Function\s{0,16}\(|\bglobal(?:This)?\s{0,16}\.\s{0,16}process|\bfs\s{0,16}\.\s{0,16}(?:readFileSync|writeFileSync|readdirSync|unlinkSync|readFile)|_\$\$ND_FUNC\$\$_|\bvm\s{0,16}\.\s{0,16}runIn\w*Context|\beval\s{0,16}\(\s{0,16}(?:atob|Buffer|String)/;
 const REMOTE_INCLUDE =
-  /^(?:https?|ftps?|file|gopher|dict|ldap|tftp|jar|netdoc|smb):\/\/[^\s]{1,2000}\?\s*$|^(?:ftps?|file|gopher|dict|tftp|jar|netdoc|smb):\/\//i;
+  /^(?:https?|ftps?|file|gopher|dict|ldap|tftp|jar|netdoc|smb):\/\/[^\s]{1,2000}\?\s{0,16}$|^(?:ftps?|file|gopher|dict|tftp|jar|netdoc|smb):\/\//i;
 
 function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[]): void {
   const add = (kind: Kind, rule: string, level: ParanoiaLevel, m: RegExpExecArray | null) => {
@@ -268,16 +268,29 @@ function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[
 }
 
 /** All non-SQL, non-XSS rule hits for one decoded form of a string. */
+// Cheap character tests that rule groups out before their regexes run.
+const COMMAND_CHARS = /[;|&`$\n\r(){}%<]/;
+const FIRST_WORD = /^\s{0,16}(?:[/\\][\w./\\-]{0,80}[/\\]|)([a-z][\w.-]{0,20})/i;
+const COMMAND_WORDS = new Set(`${TECH_COMMANDS}|${WORD_COMMANDS}`.replace(/\\\./g, ".").split("|"));
+const CODE_CHARS = /[(:$<@#{]|\bO:\d/;
+
+/** All non-SQL, non-XSS rule hits for one decoded form of a string. */
 export function ruleHits(text: string, location: Location, raw: boolean, hits: RuleHit[]): void {
-  const shell = shellNormalize(text);
-  commandHits(shell, hits);
-  if (shell !== text) commandHits(text, hits);
-  traversalHits(text, hits);
+  const first = FIRST_WORD.exec(text)?.[1]?.toLowerCase();
+  if (COMMAND_CHARS.test(text) || (first !== undefined && COMMAND_WORDS.has(first))) {
+    const shell = shellNormalize(text);
+    commandHits(shell, hits);
+    if (shell !== text) commandHits(text, hits);
+  }
+  if (text.includes("/") || text.includes("\\") || text.includes("..") || /0x5c|0x2f/i.test(text)) traversalHits(text, hits);
   nosqlHits(text, location, hits);
-  miscHits(text, location, raw, hits);
+  if (CODE_CHARS.test(text) || text.includes("\r") || text.includes("\n") || /[()]/.test(text)) miscHits(text, location, raw, hits);
 }
 
 export const RULE_REGEXES: readonly RegExp[] = [
+  COMMAND_CHARS,
+  FIRST_WORD,
+  CODE_CHARS,
   CMD_AFTER_SEPARATOR,
   WORD_AFTER_SEPARATOR,
   COMMAND_AT_START,

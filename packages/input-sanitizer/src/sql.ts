@@ -1007,8 +1007,9 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
 export function sqlHits(text: string, maxTokens = 256): SqlHit[] {
   const hits: SqlHit[] = [];
   judge(tokenize(text, "", maxTokens), "", hits);
-  if (text.includes("'")) judge(tokenize(text, "'", maxTokens), "'", hits);
-  if (text.includes('"')) judge(tokenize(text, '"', maxTokens), '"', hits);
+  // In a quoted context the decisive tokens come right after the closing quote.
+  if (text.includes("'")) judge(tokenize(text, "'", Math.min(maxTokens, 64)), "'", hits);
+  if (text.includes('"')) judge(tokenize(text, '"', Math.min(maxTokens, 64)), '"', hits);
   const schema = SCHEMA_OBJECTS.exec(text);
   if (schema) hits.push({ rule: "sqli.schema-object", paranoiaLevel: 1, context: "" });
   return hits;
