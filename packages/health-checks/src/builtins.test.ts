@@ -1,9 +1,26 @@
+import { createConnection } from "node:net";
 import { PalisadeConfigError } from "@palisade/core";
-import { tempDir } from "@palisade/test-utils";
+import { startRedis, tempDir } from "@palisade/test-utils";
 import { describe, expect, it } from "vitest";
 import { diskSpaceCheck, eventLoopDelayCheck, memoryCheck, pingCheck } from "./builtins.js";
 
 const signal = () => new AbortController().signal;
+
+/** A Redis PING over a raw socket (RESP inline command), so no client library is needed. */
+function redisPing(port: number, abort: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ port, host: "127.0.0.1" });
+    abort.addEventListener("abort", () => socket.destroy(abort.reason as Error), { once: true });
+    socket.once("error", reject);
+    socket.once("data", (data) => {
+      socket.end();
+      const reply = data.toString().trim();
+      if (reply === "+PONG") resolve(reply);
+      else reject(new Error(`unexpected reply ${reply}`));
+    });
+    socket.write("PING\r\n");
+  });
+}
 
 describe("eventLoopDelayCheck()", () => {
   it("reports the p99 delay since the previous run in ms", async () => {
@@ -101,6 +118,22 @@ describe("pingCheck()", () => {
   it("fails on false and warns past warnMs", async () => {
     expect(await pingCheck(() => false)(signal())).toMatchObject({ status: "fail", output: "ping returned false" });
     expect(await pingCheck(() => true, { warnMs: 0 })(signal())).toMatchObject({ status: "warn" });
+  });
+
+  it("passes against a real redis-server and fails once it is stopped", async (context) => {
+    const redis = await startRedis();
+    if (!redis) {
+      context.skip();
+      return;
+    }
+    const check = pingCheck((abort) => redisPing(redis.port, abort), { timeoutMs: 500 });
+    try {
+      expect(await check(signal())).toMatchObject({ status: "pass", observedUnit: "ms" });
+      await redis.stop();
+      await expect(check(signal())).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    } finally {
+      await redis.stop(true);
+    }
   });
 
   it("rejects a missing function and a bad timeout at construction", () => {
