@@ -87,15 +87,32 @@ export function eventsIn(short: string): string[] {
 }
 
 /** Rewrites a package README's repository-relative links to site links. */
-function rewriteReadmeLinks(text: string): string {
-  return text
-    .replace(/\]\((?:\.\.\/)+docs\/([^)#]+?)\.md(#[^)]*)?\)/g, (_all, page: string, hash = "") =>
-      // A README may name a guide that is not written yet: send readers to the guides' index.
-      existsSync(join(docsDir, `${page}.md`)) ? `](/${page}${hash})` : "](/guides/)",
-    )
-    .replace(/\]\((?:\.\.\/)+packages\/([a-z-]+)\/README\.md(#[^)]*)?\)/g, "](/reference/$1$2)")
-    .replace(/\]\(\.\.\/([a-z-]+)\/README\.md(#[^)]*)?\)/g, "](/reference/$1$2)")
-    .replace(/\]\(https:\/\/palisade\.dev(\/[^)]*)\)/g, "]($1)");
+export function rewriteReadmeLinks(markdown: string): string {
+  // Only prose: code blocks and code spans (`handlers[i](req)`) stay as written.
+  return markdown
+    .split(/(```[\s\S]*?```|`[^`\n]*`)/)
+    .map((part, index) => (index % 2 === 1 ? part : rewriteProseLinks(part)))
+    .join("");
+}
+
+function rewriteProseLinks(text: string): string {
+  return (
+    text
+      .replace(/\]\((?:\.\.\/)+docs\/([^)#]+?)\.md(#[^)]*)?\)/g, (_all, page: string, hash = "") =>
+        // A README may name a guide that is not written yet: send readers to the guides' index.
+        existsSync(join(docsDir, `${page}.md`)) ? `](/${page}${hash})` : "](/guides/)",
+      )
+      .replace(/\]\((?:\.\.\/)+packages\/([a-z-]+)\/README\.md(#[^)]*)?\)/g, "](/reference/$1$2)")
+      .replace(/\]\(\.\.\/([a-z-]+)\/README\.md(#[^)]*)?\)/g, "](/reference/$1$2)")
+      .replace(/\]\(https:\/\/palisade\.dev\/([^)#]*?)(?:\.html)?(#[^)]*)?\)/g, (_all, page: string, hash = "") =>
+        existsSync(join(docsDir, `${page || "index"}.md`)) || existsSync(join(docsDir, page, "index.md"))
+          ? `](/${page}${hash})`
+          : "](/guides/)",
+      )
+      // Any other repository-relative link (a source file, an example) has no page on the site:
+      // keep its text. Images are left alone.
+      .replace(/(?<!!)\[([^\]]+)\]\((?!https?:|\/|#|mailto:)[^)]*\)/g, "$1")
+  );
 }
 
 function readme(short: string): string {
