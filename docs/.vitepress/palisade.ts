@@ -220,20 +220,32 @@ export function apiSection(short: string): string {
     if (symbol.flags & ts.SymbolFlags.Function) {
       const type = checker.getTypeOfSymbolAtLocation(symbol, decl);
       const signatures = type.getCallSignatures();
+      // The source's own spelling of the signature reads better than the checker's expansion.
+      const declarations = (symbol.declarations ?? []).filter(ts.isFunctionDeclaration);
+      const overloads = declarations.filter((fn) => !fn.body);
+      const written = (overloads.length > 0 ? overloads : declarations).map((fn) => {
+        const typeParameters = fn.typeParameters ? `<${fn.typeParameters.map((p) => p.getText()).join(", ")}>` : "";
+        const returned = fn.type
+          ? fn.type.getText()
+          : checker.typeToString(checker.getReturnTypeOfSignature(checker.getSignatureFromDeclaration(fn)!));
+        return `function ${exported.name}${typeParameters}(${fn.parameters.map((p) => p.getText()).join(", ")}): ${returned}`;
+      });
       parts.push(
-        fence(
-          signatures
-            .map(
-              (sig) =>
-                `function ${exported.name}${checker.signatureToString(sig, undefined, ts.TypeFormatFlags.NoTruncation)}`,
-            )
-            .join("\n"),
-        ),
+        written.length > 0
+          ? fence(written.join("\n"))
+          : fence(
+              signatures
+                .map(
+                  (sig) =>
+                    `function ${exported.name}${checker.signatureToString(sig, undefined, ts.TypeFormatFlags.NoTruncation)}`,
+                )
+                .join("\n"),
+            ),
       );
       if (text) parts.push(text);
       const returned = signatures[0] && checker.getReturnTypeOfSignature(signatures[0]);
       if (returned && returned.getCallSignatures().length > 0 && checker.getPropertiesOfType(returned).length > 0) {
-        parts.push("The returned middleware also carries:", memberTable(returned, checker, decl));
+        parts.push("The returned function also carries:", memberTable(returned, checker, decl));
       }
     } else if (symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.Class)) {
       if (text) parts.push(text);
@@ -249,7 +261,9 @@ export function apiSection(short: string): string {
       const type = checker.getDeclaredTypeOfSymbol(symbol);
       if (ts.isTypeLiteralNode(decl.type)) parts.push(memberTable(type, checker, decl));
     } else if (symbol.flags & ts.SymbolFlags.Variable && ts.isVariableDeclaration(decl)) {
-      const init = decl.initializer?.getText() ?? "";
+      const callable =
+        decl.initializer && (ts.isArrowFunction(decl.initializer) || ts.isFunctionExpression(decl.initializer));
+      const init = callable ? "" : (decl.initializer?.getText() ?? "");
       const shown =
         init.length > 0 && init.length < 700
           ? ` = ${init}`
