@@ -108,7 +108,7 @@ const SCRIPT_BODY = /[(`=\\%&;/[]/;
 const SCHEME_AFTER = /(?:^|[=("'\s])\s{0,16}(?:java|vb|live)script\s{0,16}:/;
 const EVENT_NAME = /^on[a-z]{3,40}$/;
 // Attribute breakout outside a tag: a quote or slash, then `on...=`.
-const BREAKOUT = /["'`/]\s{0,16}on[a-z]{3,40}\s{0,16}=/gi;
+const BREAKOUT = /["'`]\s{0,16}on[a-z]{3,40}\s{0,16}=/gi;
 const BARE_EVENT =
   /(?:^|[\s;])on(?:load|error|click|mouse[a-z]{2,10}|focus[a-z]{0,4}|blur|key[a-z]{2,5}|submit|change|input|toggle|begin|end|start|finish|animation[a-z]{3,9}|transition[a-z]{3,9}|pointer[a-z]{2,10}|drag[a-z]{0,5}|drop|scroll|resize|wheel|copy|cut|paste|zoom|show|hashchange|message|pageshow|popstate|readystatechange|beforeunload|unload|abort|auxclick|contextmenu|dblclick|play|playing|pause|seeked|seeking|search|select|webkit[a-z]{3,40}|[a-z]{3,40}(?=\s{0,16}=\s{0,16}[a-z]{2,20}\s{0,16}[(`]))\s{0,16}=/gi;
 const JS_SINK =
@@ -117,7 +117,8 @@ const JS_OBJECT =
   /\b(?:document\s{0,16}\.\s{0,16}(?:cookie|domain|write|location|body\.innerHTML)|window\s{0,16}\.\s{0,16}(?:location|name|open)|String\s{0,16}\.\s{0,16}fromCharCode|\.constructor\s{0,16}\.\s{0,16}constructor|\.call\s{0,16}`|\.apply\s{0,16}`|top\s{0,16}\[|self\s{0,16}\[|globalThis\s{0,16}\[|Reflect\s{0,16}\.\s{0,16}(?:apply|construct|get)|navigation\s{0,16}\.\s{0,16}navigate|import\s{0,16}\(\s{0,16}['"`])/g;
 const CSS_ATTACK =
   /(?::\s{0,16}expression\s{0,16}\(|expression\s{0,16}\(\s{0,16}(?:alert|eval|javascript|document|window)|-moz-binding\s{0,16}:|\bbehaviou?r\s{0,16}:\s{0,16}url|url\s{0,16}\(\s{0,16}['"]?\s{0,16}(?:javascript|vbscript|data:text\/html)\s{0,16}:?|@import\b)/gi;
-const TEMPLATE_SORT = /\]\s{0,16}\.\s{0,16}sort\s{0,16}\.\s{0,16}call\s{0,16}`|\$\{\s{0,16}(?:alert|eval|prompt|confirm)\b/g;
+const TEMPLATE_SORT =
+  /\]\s{0,16}\.\s{0,16}sort\s{0,16}\.\s{0,16}call\s{0,16}`|\$\{\s{0,16}(?:alert|eval|prompt|confirm)\b/g;
 
 /** XSS hits in `text`. */
 export function xssHits(text: string): XssHit[] {
@@ -133,7 +134,9 @@ export function xssHits(text: string): XssHit[] {
     if (lower.startsWith("!--", j - 0)) {
       continue;
     }
-    if (text[j] === "!" || text[j] === "?" || text[j] === "%") j++;
+    // Processing instructions (<?xml ...?>) are not elements; <?php is code injection's business.
+    if (text[j] === "?") continue;
+    if (text[j] === "!" || text[j] === "%") j++;
     const nameStart = j;
     while (j < n && /[a-zA-Z0-9:_-]/.test(text[j]!)) j++;
     const name = lower.slice(nameStart, j).replace(/^:+/, "");

@@ -15,15 +15,18 @@ export type Location = "value" | "key" | "header" | "path";
 
 // Programs whose names are not English words: a separator and the name is enough.
 const TECH_COMMANDS =
-  "whoami|uname|ifconfig|ipconfig|netstat|wget|curl|ncat|netcat|nc|bash|zsh|ksh|csh|tcsh|dash|sh|powershell|pwsh|cmd|cmd\\.exe|python[23]?|perl|ruby|php|node|nslookup|systeminfo|lastlog|getent|hostname|chmod|chown|chgrp|passwd|tftp|telnet|ssh|scp|base64|xterm|nohup|sudo|awk|gawk|sed|grep|egrep|fgrep|ls|id|pwd|ps|env|printenv|uptime|rm|mkdir|rmdir|xxd|hexdump|tar|gzip|bzip2|crontab|useradd|usermod|userdel|tasklist|taskkill|wmic|certutil|bitsadmin|mshta|rundll32|regsvr32|cscript|wscript|vssadmin|schtasks|netsh|killall|pkill|traceroute|tracert|iptables|nmap|socat|openssl|gcc|javac|jrunscript|lua|tclsh|xargs|whereis|readlink|lsof|dmesg|sysctl|modprobe|busybox|apt-get|yum|dpkg|rpm|systemctl|journalctl|perf|aa-disable|aa-exec|ifup|ifdown|mkfifo|mknod|chattr|lsattr|strace|ltrace|gdb|tcpdump|ngrep|msfconsole|msfvenom|net\\.exe|reg\\.exe|sc\\.exe|diskpart|bcdedit|icacls|cacls|attrib|takeown|runas|wevtutil|fsutil|forfiles|findstr|ver|vol|tree|arp|dig|getfacl|setfacl|ulimit|shopt|unalias|unset|declare|typeset|exec|eval|source|timeout|watch|screen|tmux|nproc|lscpu|lsblk|blkid|fdisk|mount|umount|useradd|visudo|ssh-keygen|scp|rsync|ftp|sftp|smbclient|rpcclient|ldapsearch|mysql|psql|sqlite3|mongo|redis-cli|docker|kubectl|vim|vi|nano|emacs|ed|less|more|od|strings|tac|nl|wc|md5sum|sha1sum|sha256sum|uuencode|xxd|pico|zip|unzip|7z|rar|unrar|expect|pip|npm|gem";
+  "whoami|uname|ifconfig|ipconfig|netstat|wget|curl|ncat|netcat|nc|bash|zsh|ksh|csh|tcsh|sh|powershell|pwsh|cmd|cmd\\.exe|python[23]?|nslookup|systeminfo|lastlog|getent|hostname|chmod|chown|chgrp|passwd|tftp|telnet|ssh|scp|base64|xterm|nohup|sudo|awk|gawk|sed|grep|egrep|fgrep|pwd|printenv|uptime|mkdir|rmdir|xxd|hexdump|tar|gzip|bzip2|crontab|useradd|usermod|userdel|tasklist|taskkill|wmic|certutil|bitsadmin|mshta|rundll32|regsvr32|cscript|wscript|vssadmin|schtasks|netsh|killall|pkill|traceroute|tracert|iptables|nmap|socat|openssl|gcc|javac|jrunscript|tclsh|xargs|whereis|readlink|lsof|dmesg|sysctl|modprobe|busybox|apt-get|yum|dpkg|rpm|systemctl|journalctl|aa-disable|aa-exec|ifup|ifdown|mkfifo|mknod|chattr|lsattr|strace|ltrace|gdb|tcpdump|ngrep|msfconsole|msfvenom|net\\.exe|reg\\.exe|sc\\.exe|diskpart|bcdedit|icacls|cacls|attrib|takeown|runas|wevtutil|fsutil|forfiles|findstr|getfacl|setfacl|ulimit|shopt|unalias|typeset|tmux|nproc|lscpu|lsblk|blkid|fdisk|umount|useradd|visudo|ssh-keygen|scp|sftp|smbclient|rpcclient|ldapsearch|psql|sqlite3|redis-cli|kubectl|vim|nano|emacs|md5sum|sha1sum|sha256sum|uuencode|xxd|unzip|7z|rar|unrar";
 // English words that are also programs: they need an argument that looks like one.
 const WORD_COMMANDS =
-  "cat|find|sort|head|tail|echo|printf|sleep|ping|kill|type|set|export|alias|history|cut|tee|touch|free|top|who|last|finger|users|groups|which|file|host|dir|make|ln|ip|net|reg|sc|dd|cc|mv|cp|copy|move|del|erase|start|call|shutdown|reboot|halt|locate|stat|time|date|diff|uniq|tr|du|df|ss|su|w|at|for|if|rename|replace|print|open|read|wait|yes|test|true|false|logout|exit|chdir|cd|pushd|popd|title|color|path|more";
+  "cat|find|sort|head|tail|echo|printf|sleep|ping|kill|type|set|export|alias|history|cut|tee|touch|free|top|who|last|finger|users|groups|which|file|host|dir|make|ln|ip|net|reg|sc|dd|cc|mv|cp|copy|move|del|erase|start|call|shutdown|reboot|halt|locate|stat|time|date|diff|uniq|tr|du|df|ss|su|w|at|for|if|rename|replace|print|open|read|wait|yes|test|true|false|logout|exit|chdir|cd|pushd|popd|title|color|path|more|dash|perl|ruby|php|node|ls|id|ps|env|rm|lua|perf|ver|vol|tree|arp|dig|unset|declare|exec|eval|source|timeout|watch|screen|mount|rsync|ftp|mysql|mongo|docker|vi|ed|less|od|strings|tac|nl|wc|pico|zip|expect|pip|npm|gem";
 
 const SEPARATOR = "(?:[;|`\\n\\r]|&&?|\\$\\(|\\$\\{|\\|\\||%0a|\\bthen\\b|\\bdo\\b)";
 // Optional path prefix (/bin/, /usr/bin/, C:\Windows\System32\).
 const PREFIX = "(?:[/\\\\][\\w./\\\\-]{0,80}[/\\\\]|)";
-const CMD_AFTER_SEPARATOR = new RegExp(`${SEPARATOR}\\s{0,16}${PREFIX}(?:${TECH_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`, "i");
+const CMD_AFTER_SEPARATOR = new RegExp(
+  `${SEPARATOR}\\s{0,16}${PREFIX}(?:${TECH_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`,
+  "i",
+);
 const WORD_AFTER_SEPARATOR = new RegExp(
   `${SEPARATOR}${PREFIX}(?:${WORD_COMMANDS})$|${SEPARATOR}\\s{0,16}${PREFIX}(?:${WORD_COMMANDS})(?:\\s{0,16}[<>|;\`$]|\\s{1,16}(?:-{1,2}[a-z0-9]|/[a-z]|[.~]{1,2}/|\\d|['"\`]|\\\\\\\\|[a-z]:\\\\|%[a-z]|\\$))`,
   "i",
@@ -37,7 +40,7 @@ const SUBSTITUTION = new RegExp(
   `(?:\`|\\$\\()\\s{0,16}${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`,
   "i",
 );
-const SHELLSHOCK = /\(\s{0,16}\)\s{0,16}\{/;
+const SHELLSHOCK = /^\s{0,16}\(\s{0,16}\)\s{0,16}\{/;
 const SSI = /<!--\s{0,16}#\s{0,16}(?:exec|include|echo|config|printenv|fsize|flastmod)\b/i;
 const WINDOWS_SHELL =
   /(?:%(?:comspec|systemroot|windir|programfiles|userprofile|temp|appdata)%|\bcmd(?:\.exe)?\s{1,16}\/[ck]\b|\bpowershell(?:\.exe)?\s{1,16}-[a-z]|\bfor\s{1,16}\/[fdrl]\b|\bif\s{1,16}(?:\/i\s|)\s{0,16}(?:not\s|)\s{0,16}(?:exist|defined|errorlevel)\b|\bstart\s{1,16}\/b\b)/i;
@@ -127,7 +130,8 @@ function traversalHits(text: string, hits: RuleHit[]): void {
     }
   }
   const file = SENSITIVE.exec(text);
-  if (file && (file.index === 0 || /[/\\]/.test(text[file.index] ?? ""))) {
+  // A Windows system directory named without climbing is a path, not an attack.
+  if (file && !/system32|winnt|windows/i.test(file[0]) && (file.index === 0 || /[/\\]/.test(text[file.index] ?? ""))) {
     hits.push({
       kind: "path-traversal",
       rule: "traversal.sensitive-file",
@@ -229,6 +233,17 @@ const NODE_CODE =
 const REMOTE_INCLUDE =
   /^(?:https?|ftps?|file|gopher|dict|ldap|tftp|jar|netdoc|smb):\/\/[^\s]{1,2000}\?\s{0,16}$|^(?:ftps?|file|gopher|dict|tftp|jar|netdoc|smb):\/\//i;
 
+/** Whether a ")" closes a "(" the string did not open: a breakout rather than a whole filter or formula. */
+function closesUnopened(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40) depth++;
+    else if (c === 41 && --depth < 0) return true;
+  }
+  return false;
+}
+
 function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[]): void {
   const add = (kind: Kind, rule: string, level: ParanoiaLevel, m: RegExpExecArray | null) => {
     if (m) hits.push({ kind, rule, paranoiaLevel: level, index: m.index, length: m[0].length });
@@ -258,7 +273,7 @@ function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[
     if (m && SSTI_ERB_CODE.test(m[1]!)) add("ssti", "ssti.expression", 1, m);
     add("ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
   }
-  if (text.includes(")") || text.includes("(")) add("ldap-injection", "ldap.filter", 1, LDAP.exec(text));
+  if (text.includes(")") && closesUnopened(text)) add("ldap-injection", "ldap.filter", 1, LDAP.exec(text));
   if (text.includes("<!") || text.includes("SYSTEM") || text.includes("xi:"))
     add("xxe", "xxe.entity", 1, XXE.exec(text));
   add("code-injection", "code.php", 1, PHP_CODE.exec(text));
@@ -282,9 +297,11 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
     commandHits(shell, hits);
     if (shell !== text) commandHits(text, hits);
   }
-  if (text.includes("/") || text.includes("\\") || text.includes("..") || /0x5c|0x2f/i.test(text)) traversalHits(text, hits);
+  if (text.includes("/") || text.includes("\\") || text.includes("..") || /0x5c|0x2f/i.test(text))
+    traversalHits(text, hits);
   nosqlHits(text, location, hits);
-  if (CODE_CHARS.test(text) || text.includes("\r") || text.includes("\n") || /[()]/.test(text)) miscHits(text, location, raw, hits);
+  if (CODE_CHARS.test(text) || text.includes("\r") || text.includes("\n") || /[()]/.test(text))
+    miscHits(text, location, raw, hits);
 }
 
 export const RULE_REGEXES: readonly RegExp[] = [

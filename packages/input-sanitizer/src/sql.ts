@@ -130,6 +130,12 @@ const isWordChar = (c: number) =>
 const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 
 const TWO_CHAR_OPERATORS = new Set([
+  "#>",
+  "#-",
+  "?|",
+  "?&",
+  "@?",
+  "@@",
   "<=",
   ">=",
   "<>",
@@ -266,7 +272,7 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
       if (text[j] === "@") j++;
       const start = j;
       while (j < n && (isWordChar(text.charCodeAt(j)) || text[j] === ".")) j++;
-      if (j > start || text[i + 1] === "@") {
+      if (j > start) {
         tokens.push({ t: "v", v: text.slice(i, j).toLowerCase() });
         i = j;
         continue;
@@ -309,7 +315,7 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
     }
     if (TWO_CHAR_OPERATORS.has(two)) {
       const three = text.slice(i, i + 3);
-      const width = three === "<=>" || three === "->>" ? 3 : 2;
+      const width = three === "<=>" || three === "->>" || three === "#>>" ? 3 : 2;
       tokens.push({ t: "o", v: text.slice(i, i + width) });
       i += width;
       continue;
@@ -524,7 +530,40 @@ const STRONG_FUNCTIONS = new Set([
   "localtime",
   "utc_time",
   "uuid",
-  "sleep",
+  "find_in_set",
+  "starts_with",
+  "jsonb_pretty",
+  "json_build_object",
+  "jsonb_build_object",
+  "unistr",
+  "lo_get",
+  "sqlite_compileoption_used",
+  "sqlite_compileoption_get",
+  "string_to_array",
+  "array_agg",
+  "regexp_replace",
+  "regexp_substr",
+  "pg_read_binary_file",
+  "dblink",
+  "xmlagg",
+  "json_agg",
+  "row_to_json",
+  "current_setting",
+  "set_config",
+  "query_to_xml",
+  "database_to_xml",
+  "analyse",
+  "procedure_analyse",
+  "bit_and",
+  "bit_or",
+  "bit_xor",
+  "char_length",
+  "quote",
+  "typeof",
+  "zeroblob",
+  "load_extension",
+  "printf",
+  "glob",
 ]);
 // Prose uses these with "(": "user(s)", "left (north)", "if (possible)". They count only with
 // SQL-shaped arguments.
@@ -600,7 +639,7 @@ const WEAK_FUNCTIONS = new Set([
 ]);
 
 const SCHEMA_OBJECTS =
-  /\b(?:information_schema|sysobjects|syscolumns|sysusers|sysdatabases|sys\.(?:objects|tables|columns|databases|sql_logins)|msysaccessobjects|msysobjects|msysqueries|msysrelationships|pg_catalog|pg_tables|pg_shadow|pg_user|pg_database|sqlite_master|sqlite_schema|all_tables|all_tab_columns|user_tables|user_tab_columns|dba_users|mysql\.(?:user|db|tables_priv|columns_priv)|performance_schema|master\.\.sysdatabases|xp_cmdshell|sp_password|sp_configure|sp_addlogin|sp_addsrvrolemember)\b/i;
+  /\b(?:information_schema|tempdb|msdb|sysobjects|syscolumns|sysusers|sysdatabases|sys\.(?:objects|tables|columns|databases|sql_logins)|msysaccessobjects|msysobjects|msysqueries|msysrelationships|pg_catalog|pg_tables|pg_shadow|pg_user|pg_database|sqlite_master|sqlite_schema|all_tables|all_tab_columns|user_tables|user_tab_columns|dba_users|mysql\.(?:user|db|tables_priv|columns_priv)|performance_schema|master\.\.sysdatabases|xp_cmdshell|sp_password|sp_configure|sp_addlogin|sp_addsrvrolemember)\b/i;
 
 export interface SqlHit {
   rule: string;
@@ -674,7 +713,11 @@ function strongExpression(tokens: readonly Token[], i: number): boolean {
   if (!a) return false;
   if (a.t === "o" && (a.v === "not" || a.v === "!" || a.v === "-" || a.v === "~"))
     return strongExpression(tokens, i + 1);
-  if (a.t === "f") return STRONG_FUNCTIONS.has(a.v) && callLooksSql(tokens, i);
+  if (a.t === "f") {
+    if (STRONG_FUNCTIONS.has(a.v)) return callLooksSql(tokens, i);
+    // An unknown call counts when the input ends in a comment or casts: `' and f(x)::bool--`.
+    return tokens.some((t) => t.comment === "line" || t.v === "::");
+  }
   if (a.t === "E" && a.v === "select") return true;
   if (a.t === "k" && a.v === "exists") return true;
   if (a.t === "(") {
@@ -715,6 +758,7 @@ function selectLooksSql(tokens: readonly Token[], i: number): boolean {
     return true;
   if (a.comment !== undefined) return true;
   if (a.t !== "n") return false;
+  if (STRONG_FUNCTIONS.has(a.v) && !WEAK_FUNCTIONS.has(a.v)) return true;
   const b = tokens[i + 1];
   if (b && (b.t === "." || (b.t === "o" && !/^[a-z]/.test(b.v)))) return true;
   // A column list: identifiers and commas up to FROM, then a table name that ends the clause.
@@ -736,7 +780,7 @@ function selectLooksSql(tokens: readonly Token[], i: number): boolean {
         c.comment !== undefined
       );
     }
-    if (t.t === "k" && (t.v === "into" || t.v === "as")) return true;
+    if (t.t === "k" && ["into", "as", "where", "group", "order", "having", "limit"].includes(t.v)) return true;
     if (t.t === "1" || t.t === "s") {
       const u = tokens[j + 1];
       if (!u || u.t === "," || u.v === "from" || t.comment !== undefined) return true;
@@ -747,6 +791,34 @@ function selectLooksSql(tokens: readonly Token[], i: number): boolean {
   }
   return false;
 }
+
+const SQL_TYPES = new Set([
+  "int",
+  "integer",
+  "bigint",
+  "smallint",
+  "text",
+  "json",
+  "jsonb",
+  "bool",
+  "boolean",
+  "double",
+  "varchar",
+  "numeric",
+  "decimal",
+  "regclass",
+  "oid",
+  "char",
+  "float",
+  "real",
+  "inet",
+  "xml",
+  "bytea",
+  "date",
+  "timestamp",
+  "uuid",
+]);
+const JSON_OPERATORS = new Set(["@>", "<@", "?|", "?&", "#>", "#>>", "->", "->>", "@?", "@@", "#-"]);
 
 const OBJECTS = new Set([
   "table",
@@ -777,7 +849,7 @@ function statementAt(tokens: readonly Token[], i: number): SqlHit["paranoiaLevel
     case "replace":
       return a?.v === "into" &&
         b &&
-        (b.t === "n" || b.t === "f") &&
+        (b.t === "n" || b.t === "f" || b.v === "table") &&
         (!c || c.t === "(" || c.v === "values" || c.v === "select" || c.v === "set")
         ? 1
         : 0;
@@ -793,6 +865,9 @@ function statementAt(tokens: readonly Token[], i: number): SqlHit["paranoiaLevel
         return endish(c) ||
           c?.v === "if" ||
           c?.v === "add" ||
+          c?.v === "change" ||
+          c?.v === "modify" ||
+          c?.v === "rename" ||
           c?.v === "returns" ||
           c?.v === "as" ||
           b.comment !== undefined ||
@@ -805,7 +880,8 @@ function statementAt(tokens: readonly Token[], i: number): SqlHit["paranoiaLevel
     case "exec":
     case "execute":
       if (a && (a.t === "f" || a.t === "n") && /^(?:xp|sp)_/.test(a.v)) return 1;
-      if (a && (a.t === "(" || a.t === "v" || a.t === "s" || a.t === "f")) return 1;
+      if (a?.t === "(" && !b) return 3;
+      if (a && (a.t === "(" || a.t === "v" || a.t === "s" || a.t === "f" || a.v === "immediate")) return 1;
       if (a?.v === "master" && b?.t === ".") return 1;
       return a?.t === "n" ? 2 : 0;
     case "declare":
@@ -828,6 +904,8 @@ function statementAt(tokens: readonly Token[], i: number): SqlHit["paranoiaLevel
       return 0;
   }
 }
+
+const logicBefore = (tokens: readonly Token[], i: number) => tokens.slice(0, i).some((t) => t.t === "&");
 
 /** The rules over one token stream. */
 function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void {
@@ -866,7 +944,7 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
     } else if (next.t === ";") {
       const after = tokens[j + 1];
       if (after?.t === "E") add("sqli.stacked-query", 1);
-      else if (!after || next.comment) add("sqli.string-break-terminator", 2);
+      else if (!after || next.comment) add("sqli.string-break-terminator", 1);
       else add("sqli.string-break-terminator", 4);
     } else if (next.t === "k" && (next.v === "order" || next.v === "group") && tokens[j + 1]?.v === "by") {
       add("sqli.string-break-clause", 1);
@@ -889,6 +967,14 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
     } else if (next.t === "s" && next.closed === false) {
       add("sqli.string-break", 4);
     }
+  } else if (
+    first.t === "s" &&
+    first.closed &&
+    tokens[1]?.t === "o" &&
+    COMPARISON.has(tokens[1].v) &&
+    tokens[2]?.t === "s"
+  ) {
+    add("sqli.string-comparison", tokens.length === 3 ? 1 : 2);
   } else if (first.t === "1" || (first.t === "o" && first.v === "-" && tokens[1]?.t === "1") || first.t === "v") {
     // Numeric context: `1 or 1=1`, `-1 union ...`, `1) and (1=1`.
     let j = first.t === "o" ? 2 : 1;
@@ -923,6 +1009,7 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
   }
 
   // Shapes that count wherever they occur.
+  const castSeen = tokens.some((t) => t.v === "::");
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     const prev = tokens[i - 1];
@@ -931,9 +1018,13 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       if (tokens[j]?.v === "all" || tokens[j]?.v === "distinct") j++;
       while (tokens[j]?.t === "(") j++;
       if (tokens[j]?.v === "select") {
-        if (selectLooksSql(tokens, j + 1) || tokens[j + 1]?.t === "(" || j > i + 1 || t.comment)
+        if (selectLooksSql(tokens, j + 1) || !tokens[j + 1] || tokens[j + 1]?.t === "(" || j > i + 1 || t.comment)
           add("sqli.union-select", 1);
         else add("sqli.union-select", 2);
+      }
+    } else if (t.t === "E" && t.v === "waitfor") {
+      if ((tokens[i + 1]?.v === "delay" || tokens[i + 1]?.v === "time") && tokens[i + 2]?.t === "s") {
+        add("sqli.statement-waitfor", 1);
       }
     } else if (t.t === "E") {
       const start =
@@ -967,9 +1058,25 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
               t.v === "rand" ||
               t.v === "uuid");
           const nested = arg?.t === "f" || arg?.t === "E" || arg?.t === "v";
-          add("sqli.function", empty || nested ? 1 : tokens[i + 2] === undefined ? 2 : 3);
+          const condition = (t.v === "if" || t.v === "iif") && isLiteral(arg) && tokens[i + 3]?.t === "o";
+          add("sqli.function", empty || nested || condition || tokens[i + 2] === undefined ? 1 : 3);
         } else if (!weak) add("sqli.function", 2);
       }
+    } else if (t.t === "o" && t.v === "::" && prev && (prev.t === "s" || prev.t === ")" || prev.t === "n")) {
+      if (SQL_TYPES.has(tokens[i + 1]?.v ?? "")) add("sqli.cast", 1);
+    } else if (t.t === "o" && JSON_OPERATORS.has(t.v) && prev?.t === "s" && (logicBefore(tokens, i) || castSeen)) {
+      const b = tokens[i + 1];
+      if (b && (b.t === "s" || b.t === "1" || b.v === "array")) add("sqli.json-operator", 1);
+    } else if (
+      t.t === "?" &&
+      t.v === "?" &&
+      prev?.t === "s" &&
+      tokens[i + 1]?.t === "s" &&
+      (logicBefore(tokens, i) || castSeen)
+    ) {
+      add("sqli.json-operator", 1);
+    } else if (t.t === "k" && t.v === "procedure" && tokens[i + 1]?.v === "analyse") {
+      add("sqli.procedure-analyse", 1);
     } else if (t.t === "v" && t.v.startsWith("@@") && t.v.length > 3) {
       add("sqli.system-variable", 1);
     } else if (t.t === "&" && i > 0) {
