@@ -353,6 +353,7 @@ export const GUIDE_ORDER = [
   "security-headers",
   "stripe-csp",
   "report-only-rollout",
+  "input-sanitizer-allowlist",
   "redis-login-rate-limit",
   "kubernetes",
   "logs-and-audit-chain",
