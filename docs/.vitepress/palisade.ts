@@ -73,15 +73,24 @@ export function codesIn(short: string): Map<string, string[]> {
 /** Anchor of a code's section on the error-codes page; `warnOnce()` links to `#<code in lower case>`. */
 export const codeAnchor = (code: string) => code.toLowerCase();
 
-const EVENT_PATTERN =
-  /["'`]((?:authn|authz|excess|upload|input|malicious|privilege|sensitive|sequence|session|sys|user)_[a-z0-9_]+)["'`]/g;
+const FAMILY = "(?:authn|authz|excess|upload|input|malicious|privilege|sensitive|sequence|session|sys|user)_";
+// `name: "authz_fail"` in an event object, and event names built from a template
+// (`malicious_${kind}`) anywhere; other string literals (SQL keywords such as `session_user`) are not events.
+const EVENT_NAME_PROPERTY = new RegExp(`\\bname:\\s*(["'\`])(${FAMILY}[a-z0-9_]*)\\1`, "g");
+const EVENT_TEMPLATE = new RegExp(`\`(${FAMILY}[a-z0-9_]*\\$\\{[^\`]*)\``, "g");
 
-/** Security event names (OWASP vocabulary form) that appear as literals in a package's source. */
+/** Security event names a package's source raises (comments and tests excluded). */
 export function eventsIn(short: string): string[] {
   if (short === "core") return [];
   const names = new Set<string>();
   for (const file of sourceFiles(join(packagesDir, short, "src"))) {
-    for (const [, name] of readFileSync(file, "utf8").matchAll(EVENT_PATTERN)) names.add(name!);
+    const code = readFileSync(file, "utf8")
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/(^|\s)\/\/.*$/gm, "$1");
+    for (const [, , name] of code.matchAll(EVENT_NAME_PROPERTY)) names.add(name!);
+    for (const [, template] of code.matchAll(EVENT_TEMPLATE)) {
+      names.add(template!.replace(/\$\{\s*([A-Za-z_$][\w$]*)?[^}]*\}/g, (_all, id?: string) => `<${id ?? "value"}>`));
+    }
   }
   return [...names].sort();
 }
