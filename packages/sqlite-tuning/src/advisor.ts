@@ -206,7 +206,8 @@ function candidates(usage: TableUsage, problem: PlanProblem, covering: number, r
   const orderColumns = order.map((term) => term.column);
   const list: string[][] = [];
   const add = (columns: string[]) => {
-    const unique = columns.filter((column, i) => columns.indexOf(column) === i);
+    // The rowid ends every index already; naming it again only widens the index.
+    const unique = columns.filter((column, i) => columns.indexOf(column) === i && column !== rowid);
     if (unique.length > 0 && !list.some((c) => c.join() === unique.join())) list.push(unique);
   };
   if (problem.kind === "automatic-index" && problem.columns?.length) add([...problem.columns]);
@@ -236,6 +237,16 @@ function stillHasProblem(plan: readonly PlanLine[], problem: PlanProblem, alias:
       ? other.kind === "temp-b-tree"
       : other.kind !== "temp-b-tree" && other.name === alias,
   );
+}
+
+/** How many WHERE terms the index search on `alias` uses (0 when it is not searched). */
+function served(plan: readonly PlanLine[], alias: string): number {
+  let best = 0;
+  for (const { detail } of plan) {
+    const search = /^SEARCH (\S+) .*USING (?:COVERING )?INDEX \S+ \((.*)\)$/.exec(detail);
+    if (search && search[1]!.toLowerCase() === alias) best = Math.max(best, search[2]!.split(" AND ").length);
+  }
+  return best;
 }
 
 function scanCount(plan: readonly PlanLine[]): number {
@@ -331,8 +342,10 @@ export function adviseIndexes(db: SqliteDatabase, options: Readonly<AdviseOption
         if (problem.columns) finding.columns = problem.columns;
         findings.push(finding);
         if (!usage) continue;
-        // Already fixed by an index proposed for an earlier finding?
-        if (!stillHasProblem(explainQueryPlan(scratch.db, sql), problem, usage.alias)) {
+        // Already fixed by an index proposed for an earlier finding, serving every filter?
+        const current = explainQueryPlan(scratch.db, sql);
+        const wanted = usage.equality.length + (usage.range.length > 0 ? 1 : 0);
+        if (!stillHasProblem(current, problem, usage.alias) && served(current, usage.alias) >= wanted) {
           const fixer = proposals.find((p) => p.table === usage.table && explainMentions(scratch.db, sql, p.name));
           if (fixer) {
             finding.index = fixer.name;
@@ -340,15 +353,18 @@ export function adviseIndexes(db: SqliteDatabase, options: Readonly<AdviseOption
           }
           continue;
         }
-        const before = explainQueryPlan(scratch.db, sql);
+        const before = current;
         for (const columns of candidates(usage, problem, covering, rowidColumn(scratch.db, usage.table))) {
           const name = indexName(usage.table, columns);
           const trial = createSql(name, usage.table, columns);
           scratch.db.exec(trial);
           const after = explainQueryPlan(scratch.db, sql);
-          // Fixed, used, and not just moving the scan to another table.
+          // Fixed (or serving more of the filter), used, and not just moving the scan elsewhere.
+          const better = stillHasProblem(before, problem, usage.alias)
+            ? !stillHasProblem(after, problem, usage.alias)
+            : !stillHasProblem(after, problem, usage.alias) && served(after, usage.alias) > served(before, usage.alias);
           if (
-            !stillHasProblem(after, problem, usage.alias) &&
+            better &&
             after.some((line) => line.detail.includes(name)) &&
             (problem.kind === "temp-b-tree"
               ? scanCount(after) <= scanCount(before)
