@@ -90,11 +90,6 @@ const RANK: Record<HealthStatus, number> = { pass: 0, warn: 1, fail: 2 };
 const worst = (a: HealthStatus, b: HealthStatus): HealthStatus => (RANK[b] > RANK[a] ? b : a);
 const round = (value: number) => Math.round(value * 100) / 100;
 const body = (value: unknown) => Buffer.from(JSON.stringify(value));
-const HEALTH_BODIES: Readonly<Record<HealthStatus, Buffer>> = {
-  pass: body({ status: "pass" }),
-  warn: body({ status: "warn" }),
-  fail: body({ status: "fail" }),
-};
 
 function send(res: ServerResponse, status: number, type: string, payload: Buffer): void {
   if (res.headersSent) return;
@@ -236,9 +231,14 @@ export function healthChecks(options: Readonly<HealthChecksOptions> = {}): Healt
   const deliver = eventDelivery(onEvent, logger);
   let state: LifecycleState = "ready";
 
+  const healthBodies: Readonly<Record<HealthStatus, Buffer>> = {
+    pass: body({ status: "pass" }),
+    warn: body({ status: "warn" }),
+    fail: body({ status: "fail" }),
+  };
   // Everything requests read is recomputed here, after a check run, never per request.
   let report: HealthReport = { status: "pass", checks: {} };
-  let healthBody: Buffer = body({ status: "pass" });
+  let healthBody: Buffer = healthBodies.pass;
   let healthCode = 200;
   let detailedBody = body(report);
   let databaseBody = body({ status: "pass", checks: {} });
@@ -300,7 +300,7 @@ export function healthChecks(options: Readonly<HealthChecksOptions> = {}): Healt
       }
     }
     report = describe(status, checks, failing);
-    healthBody = HEALTH_BODIES[status];
+    healthBody = healthBodies[status];
     healthCode = status === "fail" ? 503 : 200;
     detailedBody = body(report);
     databaseBody = body(describe(dbStatus, dbChecks, dbFailing));
