@@ -77,6 +77,13 @@ describe("codesIn() and eventsIn()", () => {
     expect(codes.every((code) => !code.endsWith("_"))).toBe(true);
   });
 
+  it("lists event-name templates and skips strings that only look like events (SQL keywords)", () => {
+    if (!publicPackages().find((pkg) => pkg.short === "input-sanitizer")?.landed) return;
+    const events = eventsIn("input-sanitizer");
+    expect(events).toContain("malicious_<kind>");
+    expect(events).not.toContain("session_user");
+  });
+
   it("finds the rate limiter's event", () => {
     if (!publicPackages().find((pkg) => pkg.short === "rate-limit")?.landed) return;
     expect(eventsIn("rate-limit")).toContain("excess_rate_limit_exceeded");
