@@ -15,7 +15,7 @@ import {
   warnOnce,
 } from "@palisade/core";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import { type Options as ErlOptions, type Store as ErlStore, ipKeyGenerator, MemoryStore } from "express-rate-limit";
+import { type Options as ErlOptions, ipKeyGenerator } from "express-rate-limit";
 import {
   DAY_MS,
   IPV6_SUBNETS,
@@ -29,11 +29,15 @@ import {
 } from "./options.js";
 import {
   guardStore,
+  type HitCounter,
+  type Hits,
+  memoryCounter,
   memoryPenaltyBox,
   type PenaltyBox,
   redisPenaltyBox,
   redisStore,
   StoreUnavailableError,
+  storeCounter,
   storeHealth,
 } from "./stores.js";
 
@@ -194,7 +198,9 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
   redis?.on?.("error", (error) => health.markDown(error));
   const guard = <T>(operation: () => Promise<T>): Promise<T> => (redis ? health.run(operation) : operation());
 
-  const keysOf = new WeakMap<IncomingMessage, Keys>();
+  // Per request and per instance; a property is cheaper for the collector than a WeakMap entry.
+  const keysSymbol = Symbol(`palisade.rateLimit.${name}`);
+  type WithKeys = IncomingMessage & { [keysSymbol]?: Keys };
 
   function ipKey(req: IncomingMessage): string {
     const ip = clientIp(req, trust);
@@ -202,11 +208,11 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
   }
 
   function keysFor(req: IncomingMessage): Keys {
-    let keys = keysOf.get(req);
+    let keys = (req as WithKeys)[keysSymbol];
     if (!keys) {
       const submitted = account?.(req);
       keys = { ip: ipKey(req), account: submitted === undefined ? undefined : accountKey(submitted) };
-      keysOf.set(req, keys);
+      (req as WithKeys)[keysSymbol] = keys;
     }
     return keys;
   }
@@ -263,7 +269,7 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
   interface Counter {
     dimension: Dimension;
     limit: number;
-    store: ErlStore;
+    hits: HitCounter;
     /** `"name";q=5;w=900`, the draft-8 policy item, precomputed. */
     policy: string;
     /** `"name";r=`, the start of the draft-8 `RateLimit` item. */
@@ -271,14 +277,14 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
   }
 
   function counter(dimension: Dimension): Counter {
-    const inner: ErlStore = redis ? redisStore(redis, `${prefix}${dimension}:`) : new MemoryStore();
-    inner.init?.({ windowMs } as ErlOptions);
     const dimensionLimit = dimension === "ip" ? limit : accountLimit;
     const identifier = dimension === "ip" ? name : `${name}-account`;
     return {
       dimension,
       limit: dimensionLimit,
-      store: redis ? guardStore(inner, health) : inner,
+      hits: redis
+        ? storeCounter(guardStore(redisStore(redis, `${prefix}${dimension}:`), health), windowMs)
+        : memoryCounter(windowMs),
       policy: `"${identifier}";q=${dimensionLimit};w=${windowSeconds}`,
       itemStart: `"${identifier}";r=`,
     };
@@ -286,6 +292,12 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
 
   const counters: Counter[] = [counter("ip")];
   if (account) counters.push(counter("account"));
+  const policyLists = counters.map((_, index) =>
+    counters
+      .slice(0, index + 1)
+      .map((current) => current.policy)
+      .join(", "),
+  );
 
   let trustChecked = !checkTrustProxy;
   let forwardedWarned = false;
@@ -314,12 +326,24 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
     trustChecked = forwardedWarned;
   }
 
-  async function penaltyRemaining(keys: Keys): Promise<{ dimension: Dimension; ms: number }> {
-    const [ipMs, accountMs] = await Promise.all([
-      guard(() => box!.remainingMs(keys.ip)),
-      keys.account === undefined ? 0 : guard(() => box!.remainingMs(keys.account!)),
-    ]);
-    return accountMs > ipMs ? { dimension: "account", ms: accountMs } : { dimension: "ip", ms: ipMs };
+  /** The longer stay in the box of the request's address and account, in ms (a promise with Redis). */
+  function penaltyRemaining(keys: Keys): number | Promise<number> {
+    if (redis) {
+      return Promise.all([
+        health.run(() => box!.remainingMs(keys.ip)),
+        keys.account === undefined ? 0 : health.run(() => box!.remainingMs(keys.account!)),
+      ]).then(([ipMs, accountMs]) => (accountMs > ipMs ? -accountMs : ipMs));
+    }
+    const ipMs = box!.remainingMs(keys.ip) as number;
+    const accountMs = keys.account === undefined ? 0 : (box!.remainingMs(keys.account) as number);
+    // Negative: the account is the one in the box.
+    return accountMs > ipMs ? -accountMs : ipMs;
+  }
+
+  function penalised(req: Request, res: Response, next: NextFunction, ms: number): boolean {
+    if (ms === 0) return false;
+    refuse(req, res, next, ms < 0 ? "account" : "ip", "penalty", Math.ceil(Math.abs(ms) / 1000));
+    return true;
   }
 
   function onStoreFailure(req: IncomingMessage, res: ServerResponse, next: NextFunction, error: unknown): void {
@@ -339,15 +363,15 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
     res.setHeader(header, current === undefined ? value : `${String(current)}, ${value}`);
   }
 
-  function undoOnClose(req: Request, res: Response, store: ErlStore, key: string, resetTime: Date | undefined): void {
+  function undoOnClose(req: Request, res: Response, hits: HitCounter, key: string, resetMs: number): void {
     const settle = (finished: boolean) => {
       res.off("finish", onFinish);
       res.off("close", onClose);
-      if (resetTime && Date.now() >= resetTime.getTime()) return;
+      if (Date.now() >= resetMs) return;
       Promise.resolve()
         .then(() => (finished ? wasSuccessful(req, res) : false))
         .then((success) => {
-          if ((skipFailed && !success) || (skipSuccessful && success)) return store.decrement(key);
+          if ((skipFailed && !success) || (skipSuccessful && success)) return hits.decrement(key);
         })
         .catch(() => {
           // A failed decrement leaves the count one high; the guard reports store outages.
@@ -359,69 +383,104 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
     res.once("close", onClose);
   }
 
-  async function count(req: Request, res: Response, next: NextFunction, keys: Keys): Promise<void> {
-    if (userSkip && (await userSkip(req, res))) {
-      next();
-      return;
+  /** What the counters said for one request. */
+  interface Tally {
+    used: number;
+    items: string;
+    tight: { counter: Counter; remaining: number; resetMs: number; key: string } | undefined;
+    exceeded: Counter | undefined;
+    resetSeconds: number;
+  }
+
+  /** Records one counter's answer; true when it is over its limit (the later counters are not charged). */
+  function record(req: Request, res: Response, tally: Tally, current: Counter, key: string, hits: Hits): boolean {
+    const remaining = Math.max(current.limit - hits.totalHits, 0);
+    const seconds = Math.max(0, Math.ceil((hits.resetMs - Date.now()) / 1000));
+    const item = `${current.itemStart}${remaining};t=${seconds}`;
+    tally.items = tally.used === 0 ? item : `${tally.items}, ${item}`;
+    tally.used++;
+    if (!tally.tight || remaining < tally.tight.remaining) {
+      tally.tight = { counter: current, remaining, resetMs: hits.resetMs, key };
     }
-    const items: string[] = [];
-    let tightest: { counter: Counter; remaining: number; resetTime: Date | undefined; key: string } | undefined;
-    let exceeded: Counter | undefined;
-    let resetSeconds = windowSeconds;
-    for (const current of counters) {
+    if (skipFailed || skipSuccessful) undoOnClose(req, res, current.hits, key, hits.resetMs);
+    if (hits.totalHits <= current.limit) return false;
+    tally.exceeded = current;
+    tally.resetSeconds = seconds;
+    return true;
+  }
+
+  /** Charges the counters from `index` on, synchronously while they answer synchronously (memory). */
+  function countFrom(req: Request, res: Response, next: NextFunction, keys: Keys, tally: Tally, index: number): void {
+    for (let i = index; i < counters.length; i++) {
+      const current = counters[i]!;
       const key = current.dimension === "ip" ? keys.ip : keys.account;
       if (key === undefined) continue;
-      const { totalHits, resetTime } = await current.store.increment(key);
-      const remaining = Math.max(current.limit - totalHits, 0);
-      const seconds = resetTime ? Math.max(0, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : windowSeconds;
-      items.push(`${current.itemStart}${remaining};t=${seconds}`);
-      if (!tightest || remaining < tightest.remaining) tightest = { counter: current, remaining, resetTime, key };
-      if (skipFailed || skipSuccessful) undoOnClose(req, res, current.store, key, resetTime);
-      if (totalHits > current.limit) {
-        exceeded = current;
-        resetSeconds = seconds;
-        break;
+      const answer = current.hits.increment(key);
+      if (answer instanceof Promise) {
+        answer.then(
+          (hits) => {
+            if (record(req, res, tally, current, key, hits)) finish(req, res, next, tally);
+            else countFrom(req, res, next, keys, tally, i + 1);
+          },
+          (error: unknown) => onStoreFailure(req, res, next, error),
+        );
+        return;
       }
+      if (record(req, res, tally, current, key, answer)) break;
     }
-    if (tightest) {
+    finish(req, res, next, tally);
+  }
+
+  function finish(req: Request, res: Response, next: NextFunction, tally: Tally): void {
+    const tight = tally.tight;
+    if (tight) {
       (req as unknown as Record<string, unknown>)[requestProperty] = {
-        limit: tightest.counter.limit,
-        used: tightest.counter.limit - tightest.remaining,
-        remaining: tightest.remaining,
-        resetTime: tightest.resetTime,
-        key: tightest.key,
+        limit: tight.counter.limit,
+        used: tight.counter.limit - tight.remaining,
+        remaining: tight.remaining,
+        resetTime: new Date(tight.resetMs),
+        key: tight.key,
       };
-    }
-    if (!shadow && !res.headersSent && tightest) {
-      appendHeader(res, "RateLimit-Policy", items.length === 1 ? tightest.counter.policy : policies(items.length));
-      appendHeader(res, "RateLimit", items.join(", "));
-      if (legacyHeaders) {
-        res.setHeader("X-RateLimit-Limit", String(tightest.counter.limit));
-        res.setHeader("X-RateLimit-Remaining", String(tightest.remaining));
-        if (tightest.resetTime) {
-          res.setHeader("X-RateLimit-Reset", String(Math.ceil(tightest.resetTime.getTime() / 1000)));
+      if (!shadow && !res.headersSent) {
+        appendHeader(res, "RateLimit-Policy", policyLists[tally.used - 1]!);
+        appendHeader(res, "RateLimit", tally.items);
+        if (legacyHeaders) {
+          res.setHeader("X-RateLimit-Limit", String(tight.counter.limit));
+          res.setHeader("X-RateLimit-Remaining", String(tight.remaining));
+          res.setHeader("X-RateLimit-Reset", String(Math.ceil(tight.resetMs / 1000)));
         }
       }
     }
+    const exceeded = tally.exceeded;
     if (!exceeded) {
       next();
       return;
     }
-    const retryAfter =
-      typeof userRetryAfter === "function" ? await userRetryAfter(req, res) : (userRetryAfter ?? resetSeconds);
-    refuse(req, res, next, exceeded.dimension, "rate-limited", retryAfter);
+    if (typeof userRetryAfter === "function") {
+      Promise.resolve(userRetryAfter(req, res)).then(
+        (seconds) => refuse(req, res, next, exceeded.dimension, "rate-limited", seconds),
+        next,
+      );
+      return;
+    }
+    refuse(req, res, next, exceeded.dimension, "rate-limited", userRetryAfter ?? tally.resetSeconds);
   }
 
-  const policyLists = counters.map((_, index) =>
-    counters
-      .slice(0, index + 1)
-      .map((current) => current.policy)
-      .join(", "),
-  );
-  const policies = (length: number) => policyLists[length - 1]!;
+  function count(req: Request, res: Response, next: NextFunction, keys: Keys): void {
+    const tally: Tally = { used: 0, items: "", tight: undefined, exceeded: undefined, resetSeconds: windowSeconds };
+    try {
+      countFrom(req, res, next, keys, tally, 0);
+    } catch (error) {
+      onStoreFailure(req, res, next, error);
+    }
+  }
 
-  function runDimensions(req: Request, res: Response, next: NextFunction, keys: Keys): void {
-    count(req, res, next, keys).catch((error: unknown) => onStoreFailure(req, res, next, error));
+  function afterSkip(req: Request, res: Response, next: NextFunction, keys: Keys): void {
+    if (!userSkip) {
+      count(req, res, next, keys);
+      return;
+    }
+    Promise.resolve(userSkip(req, res)).then((skipped) => (skipped ? next() : count(req, res, next, keys)), next);
   }
 
   function withUserKey(req: Request, res: Response, keys: Keys): Keys | Promise<Keys> {
@@ -434,6 +493,24 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
     return typeof custom === "string" ? apply(custom) : Promise.resolve(custom).then(apply);
   }
 
+  function afterKeys(req: Request, res: Response, next: NextFunction, keys: Keys): void {
+    if (!box) {
+      afterSkip(req, res, next, keys);
+      return;
+    }
+    const ms = penaltyRemaining(keys);
+    if (typeof ms === "number") {
+      if (!penalised(req, res, next, ms)) afterSkip(req, res, next, keys);
+      return;
+    }
+    ms.then(
+      (remaining) => {
+        if (!penalised(req, res, next, remaining)) afterSkip(req, res, next, keys);
+      },
+      (error: unknown) => onStoreFailure(req, res, next, error),
+    );
+  }
+
   const middleware = function rateLimitMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (!trustChecked) diagnoseTrust(req);
     let keys: Keys | Promise<Keys>;
@@ -443,21 +520,8 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
       next(error);
       return;
     }
-    if (!box && !(keys instanceof Promise)) {
-      runDimensions(req, res, next, keys);
-      return;
-    }
-    Promise.resolve(keys)
-      .then(async (resolved) => {
-        if (!box) return runDimensions(req, res, next, resolved);
-        const boxed = await penaltyRemaining(resolved);
-        if (boxed.ms > 0) {
-          refuse(req, res, next, boxed.dimension, "penalty", Math.ceil(boxed.ms / 1000));
-          return;
-        }
-        runDimensions(req, res, next, resolved);
-      })
-      .catch((error: unknown) => onStoreFailure(req, res, next, error));
+    if (keys instanceof Promise) keys.then((resolved) => afterKeys(req, res, next, resolved), next);
+    else afterKeys(req, res, next, keys);
   } as RateLimitMiddleware;
 
   Object.defineProperty(middleware, "limiterName", { value: name, enumerable: true });
@@ -483,7 +547,7 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
     }
     const storeKey = isIP(key) ? `ip:${ipKeyGenerator(normalizeIp(key), ipv6Subnet)}` : accountKey(key);
     await Promise.all([
-      ...counters.map(({ store }) => Promise.resolve(store.resetKey(storeKey))),
+      ...counters.map(({ hits }) => Promise.resolve(hits.resetKey(storeKey))),
       box ? guard(() => box.reset(storeKey)) : undefined,
     ]);
   };

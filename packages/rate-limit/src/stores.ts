@@ -89,12 +89,87 @@ export function redisStore(client: RedisLike, prefix: string): Store {
   return store;
 }
 
+/** One fixed-window count: hits so far and when the window ends (epoch ms). */
+export interface Hits {
+  totalHits: number;
+  resetMs: number;
+}
+
+/** What the limiter counts with: an express-rate-limit store seen through a cheaper shape. */
+export interface HitCounter {
+  increment(key: string): Hits | Promise<Hits>;
+  decrement(key: string): unknown;
+  resetKey(key: string): unknown;
+}
+
+/**
+ * The memory counter: express-rate-limit's fixed window (two generations of keys, the older
+ * dropped each window) without its promises, so the memory path of a request stays synchronous.
+ */
+export function memoryCounter(windowMs: number): HitCounter {
+  let current = new Map<string, Hits>();
+  let previous = new Map<string, Hits>();
+  let rotateAt = Date.now() + windowMs;
+  const entry = (key: string, now: number): Hits | undefined => {
+    if (now >= rotateAt) {
+      previous = current;
+      current = new Map();
+      rotateAt = now + windowMs;
+    }
+    let hits = current.get(key);
+    if (!hits) {
+      hits = previous.get(key);
+      if (hits) {
+        previous.delete(key);
+        current.set(key, hits);
+      }
+    }
+    return hits;
+  };
+  return {
+    increment(key) {
+      const now = Date.now();
+      let hits = entry(key, now);
+      if (!hits) {
+        hits = { totalHits: 0, resetMs: now + windowMs };
+        current.set(key, hits);
+      } else if (hits.resetMs <= now) {
+        hits.totalHits = 0;
+        hits.resetMs = now + windowMs;
+      }
+      hits.totalHits++;
+      return hits;
+    },
+    decrement(key) {
+      const hits = entry(key, Date.now());
+      if (hits && hits.totalHits > 0) hits.totalHits--;
+    },
+    resetKey(key) {
+      current.delete(key);
+      previous.delete(key);
+    },
+  };
+}
+
+/** An express-rate-limit store (here rate-limit-redis) as a {@link HitCounter}. */
+export function storeCounter(store: Store, windowMs: number): HitCounter {
+  store.init?.({ windowMs } as Parameters<NonNullable<Store["init"]>>[0]);
+  return {
+    increment: async (key) => {
+      const { totalHits, resetTime } = await store.increment(key);
+      return { totalHits, resetMs: resetTime ? resetTime.getTime() : Date.now() + windowMs };
+    },
+    decrement: (key) => store.decrement(key),
+    resetKey: (key) => store.resetKey(key),
+  };
+}
+
 /** Failure counting and growing cool-downs behind `limiter.fail(req)`. */
 export interface PenaltyBox {
   /** Counts a failure; returns the cool-down just started in ms, or 0. */
   fail(key: string, after: number): Promise<number>;
   /** Milliseconds the key stays in the box, 0 when free. */
-  remainingMs(key: string): Promise<number>;
+  remainingMs(key: string): number | Promise<number>;
   reset(key: string): Promise<void>;
 }
 
@@ -155,7 +230,7 @@ export function memoryPenaltyBox(settings: PenaltySettings): PenaltyBox {
       entry.blockedUntil = now + ms;
       return ms;
     },
-    async remainingMs(key) {
+    remainingMs(key) {
       const entry = entries.get(key);
       if (!entry) return 0;
       return Math.max(0, entry.blockedUntil - Date.now());
