@@ -54,6 +54,21 @@ describe("tuneSqlite()", () => {
     expect(temp.db.pragma("secure_delete", { simple: true })).toBe(2);
   });
 
+  it("skips the journal and mmap defaults on an in-memory database and applies the rest", () => {
+    const memory = new Database(":memory:");
+    try {
+      tuneSqlite(memory);
+      expect(readPragmas(memory)).toMatchObject({
+        journal_mode: "memory",
+        synchronous: 1,
+        foreign_keys: 1,
+        temp_store: 2,
+      });
+    } finally {
+      memory.close();
+    }
+  });
+
   it("keeps the pragmas when the database is opened again", () => {
     tuneSqlite(temp.db);
     temp.db.close();
@@ -84,10 +99,10 @@ describe("tuneSqlite()", () => {
       );
     });
 
-    it("throws naming journal_mode on an in-memory database", () => {
+    it("throws naming journal_mode when WAL is asked for on an in-memory database", () => {
       const memory = new Database(":memory:");
       try {
-        expect(() => tuneSqlite(memory)).toThrow(
+        expect(() => tuneSqlite(memory, { journalMode: "WAL" })).toThrow(
           'tuneSqlite: PRAGMA journal_mode did not take: set "wal", read back "memory" (in-memory databases cannot use WAL).',
         );
       } finally {

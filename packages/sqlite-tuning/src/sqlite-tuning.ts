@@ -118,6 +118,8 @@ function sameValue(actual: unknown, expected: string | number): boolean {
  * back and throws a {@link SqlitePragmaError} naming the first that did not take (SQLite
  * ignores unknown pragmas silently, and some cannot change inside a transaction or on an
  * in-memory database). Then runs `PRAGMA optimize=0x10002`. Returns the same connection.
+ * On an in-memory database the profile's `journal_mode` and `mmap_size` defaults are skipped
+ * (neither applies); set explicitly, they are checked like the others.
  *
  * @example
  * import Database from "better-sqlite3";
@@ -129,6 +131,10 @@ export function tuneSqlite<T extends SqliteDatabase>(db: T, profile: Readonly<Sq
   const plans = validateProfile(profile);
   const optimizeOnOpen = profile.optimizeOnOpen ?? PRODUCTION_PROFILE.optimizeOnOpen;
   for (const plan of plans) {
+    // An in-memory database has no journal file to put in WAL mode and no file to map:
+    // those two profile defaults do not apply there (asked for explicitly, they still throw).
+    if (db.memory && plan.name === "journal_mode" && profile.journalMode === undefined) continue;
+    if (db.memory && plan.name === "mmap_size" && profile.mmapSizeBytes === undefined) continue;
     try {
       db.pragma(`${plan.name} = ${plan.value}`);
     } catch (error) {
