@@ -2,6 +2,7 @@ import { attachTimingSink, enterRequestScope, type TimingEntry } from "@palisade
 import { createApp, recordingLogger, type TempSqlite, tempSqlite } from "@palisade/test-utils";
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { adviseIndexes } from "./advisor.js";
 import { instrument, type SlowQuery } from "./instrument.js";
 
 let temp: TempSqlite;
@@ -115,6 +116,15 @@ describe("instrument()", () => {
     temp.db.prepare("INSERT INTO users (email) VALUES (?)").run("x");
     temp.db.exec("BEGIN; COMMIT");
     expect(metrics.statements()).toEqual(["SELECT * FROM users WHERE role = ?"]);
+  });
+
+  it("hands the statements observed at run time to the index advisor", () => {
+    const metrics = instrument(temp.db);
+    temp.db.prepare("SELECT id FROM users WHERE role = ? ORDER BY email").all("barber");
+    const advice = adviseIndexes(temp.db, { queries: metrics.statements() });
+    expect(advice.indexes.map((index) => index.sql)).toEqual([
+      "CREATE INDEX IF NOT EXISTS idx_users_role_email ON users (role, email)",
+    ]);
   });
 
   it("bounds the statements it tracks", () => {
