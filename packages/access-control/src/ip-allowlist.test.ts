@@ -1,3 +1,5 @@
+import { Agent, get as httpGet } from "node:http";
+import type { AddressInfo } from "node:net";
 import { attachSecurityEventSink, type DeliveredSecurityEvent, PalisadeConfigError } from "@palisade/core";
 import { recordingLogger } from "@palisade/test-utils";
 import express from "express";
@@ -88,6 +90,29 @@ describe("ipAllowlist()", () => {
     expect((await from(server, "2001:db8:ab::1")).status).toBe(200);
     expect((await from(server, "203.0.113.6")).status).toBe(403);
     expect((await from(server, "203.0.113.5, 203.0.113.6")).status).toBe(403);
+  });
+
+  it("decides again for a forwarded request on a connection it already let in", async () => {
+    const { server } = app(["127.0.0.1"], {}, "loopback");
+    const listening = server.listen(0, "127.0.0.1");
+    await new Promise((resolve) => listening.once("listening", resolve));
+    const { port } = listening.address() as AddressInfo;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        httpGet({ host: "127.0.0.1", port, path: "/admin", agent, headers }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        }).on("error", reject);
+      });
+    try {
+      expect(await get({})).toBe(200);
+      expect(await get({ "X-Forwarded-For": "203.0.113.9" })).toBe(403);
+      expect(await get({})).toBe(200);
+    } finally {
+      agent.destroy();
+      listening.close();
+    }
   });
 
   it("honours trustedProxies over the app's setting", async () => {

@@ -88,6 +88,9 @@ export function ipAllowlist(
   }
   const warn = warnOnce(options.logger ?? consoleLogger, SCOPE);
 
+  const verdictSymbol = Symbol("palisade.ipAllowlist.allowed");
+  type WithVerdict = NonNullable<IncomingMessage["socket"]> & { [verdictSymbol]?: boolean };
+
   function allowedAddress(ip: string): boolean {
     let address: ipaddr.IPv4 | ipaddr.IPv6;
     try {
@@ -109,8 +112,15 @@ export function ipAllowlist(
       permissive = app?.get?.("trust proxy") === true;
       if (permissive) warn("WRN_PALISADE_TRUST_PROXY_PERMISSIVE", `every request is refused: ${PERMISSIVE_HELP}`);
     }
+    // Without X-Forwarded-For the answer depends on the socket peer alone: once per connection.
+    const socket = req.headers["x-forwarded-for"] === undefined ? (req.socket as WithVerdict | undefined) : undefined;
+    if (!permissive && socket?.[verdictSymbol] === true) {
+      next();
+      return;
+    }
     const ip = clientIp(req, trust);
     if (!permissive && ip && allowedAddress(ip)) {
+      if (socket) socket[verdictSymbol] = true;
       next();
       return;
     }

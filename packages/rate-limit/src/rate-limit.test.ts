@@ -1,3 +1,5 @@
+import { Agent, get as httpGet } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { DeliveredSecurityEvent } from "@palisade/core";
 import { attachSecurityEventSink, PalisadeConfigError } from "@palisade/core";
 import { recordingLogger } from "@palisade/test-utils";
@@ -278,6 +280,32 @@ describe("rateLimit()", () => {
       const app = loginApp(rateLimit({ logger, checks: { trustProxy: false } }));
       await request(app).get("/").set("X-Forwarded-For", "203.0.113.1");
       expect(logger.entries).toEqual([]);
+    });
+  });
+
+  describe("on a keep-alive connection", () => {
+    it("keys forwarded requests by the forwarded address, not by the connection", async () => {
+      const app = loginApp(rateLimit({ limit: 1 }), [], "loopback");
+      const listening = app.listen(0, "127.0.0.1");
+      await new Promise((resolve) => listening.once("listening", resolve));
+      const { port } = listening.address() as AddressInfo;
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const get = (headers: Record<string, string>) =>
+        new Promise<number>((resolve, reject) => {
+          httpGet({ host: "127.0.0.1", port, path: "/", agent, headers }, (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          }).on("error", reject);
+        });
+      try {
+        expect(await get({})).toBe(200);
+        expect(await get({ "X-Forwarded-For": "203.0.113.1" })).toBe(200);
+        expect(await get({})).toBe(429);
+        expect(await get({ "X-Forwarded-For": "203.0.113.1" })).toBe(429);
+      } finally {
+        agent.destroy();
+        listening.close();
+      }
     });
   });
 

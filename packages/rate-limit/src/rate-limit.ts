@@ -202,9 +202,19 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
   const keysSymbol = Symbol(`palisade.rateLimit.${name}`);
   type WithKeys = IncomingMessage & { [keysSymbol]?: Keys };
 
+  // Without X-Forwarded-For the key depends on the socket peer alone, so a keep-alive
+  // connection computes it once.
+  const socketKeySymbol = Symbol(`palisade.rateLimit.${name}.socketKey`);
+  type WithSocketKey = NonNullable<IncomingMessage["socket"]> & { [socketKeySymbol]?: string };
+
   function ipKey(req: IncomingMessage): string {
+    const socket = req.headers["x-forwarded-for"] === undefined ? (req.socket as WithSocketKey | undefined) : undefined;
+    const cached = socket?.[socketKeySymbol];
+    if (cached !== undefined) return cached;
     const ip = clientIp(req, trust);
-    return `ip:${ip ? ipKeyGenerator(ip, ipv6Subnet) : "unknown"}`;
+    const key = `ip:${ip ? ipKeyGenerator(ip, ipv6Subnet) : "unknown"}`;
+    if (socket && ip) socket[socketKeySymbol] = key;
+    return key;
   }
 
   function keysFor(req: IncomingMessage): Keys {
