@@ -16,10 +16,14 @@ const docsDir = fileURLToPath(new URL("./", import.meta.url));
 const guidesDir = join(docsDir, "guides");
 const tmpDir = join(docsDir, ".recipes-tmp", String(process.pid));
 
-const guides = readdirSync(guidesDir)
-  .filter((file) => file.endsWith(".md") && file !== "index.md")
-  .sort()
-  .map((file) => ({ file, recipes: parseGuide(readFileSync(join(guidesDir, file), "utf8"), file) }));
+// The guides, and the quickstart, whose first steps are recipes too.
+const guides = [
+  ...readdirSync(guidesDir)
+    .filter((file) => file.endsWith(".md") && file !== "index.md")
+    .sort()
+    .map((file) => join("guides", file)),
+  "quickstart.md",
+].map((file) => ({ file, recipes: parseGuide(readFileSync(join(docsDir, file), "utf8"), file) }));
 
 let redis: RedisServer | undefined;
 let redisSkip: string | undefined;
@@ -65,7 +69,7 @@ interface RecipeModule {
   shutdown?: () => unknown;
 }
 
-describe.each(guides)("docs/guides/$file", ({ file, recipes }) => {
+describe.each(guides)("docs/$file", ({ file, recipes }) => {
   it("has at least one runnable code block", () => {
     expect(recipes.length).toBeGreaterThan(0);
   });
@@ -75,7 +79,7 @@ describe.each(guides)("docs/guides/$file", ({ file, recipes }) => {
       console.warn(`*** SKIPPING ${file}:${recipe.line}: ${redisSkip} ***`);
       return;
     }
-    const path = join(tmpDir, `${file.replace(/\.md$/, "")}-${recipe.line}.${recipe.lang}`);
+    const path = join(tmpDir, `${file.replace(/\.md$/, "").replace(/\//g, "-")}-${recipe.line}.${recipe.lang}`);
     writeFileSync(path, moduleSource(recipe));
     if (recipe.throws) {
       await expect(import(path)).rejects.toMatchObject({ code: recipe.throws });
