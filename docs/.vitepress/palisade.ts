@@ -363,6 +363,7 @@ export const GUIDE_ORDER = [
   "stripe-csp",
   "report-only-rollout",
   "input-sanitizer-allowlist",
+  "escape-at-output",
   "redis-login-rate-limit",
   "kubernetes",
   "logs-and-audit-chain",
