@@ -193,7 +193,7 @@ export function escapeDecode(text: string): string {
     } else if ((n === "u" || n === "U") && hexValue(text, i + 2, 4) >= 0) {
       out += String.fromCharCode(hexValue(text, i + 2, 4));
       i += 5;
-    } else if (n >= "0" && n <= "7" && /^[0-7]{3}$/.test(text.slice(i + 1, i + 4))) {
+    } else if (n >= "0" && n <= "7" && /^[0-7]{3}(?![0-9a-fA-F])/.test(text.slice(i + 1, i + 5))) {
       out += String.fromCharCode(Number.parseInt(text.slice(i + 1, i + 4), 8));
       i += 3;
     } else if (HEX.test(n)) {

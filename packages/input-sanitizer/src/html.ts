@@ -48,6 +48,23 @@ const RISKY_TAGS = new Set([
   "source",
   "details",
 ]);
+// Tags that load or restyle content by themselves.
+const LOADING_TAGS = new Set(["style", "link", "meta", "math", "listener", "handler", "set", "animate", "stylesheet"]);
+const DATA_BINDING = new Set([
+  "datasrc",
+  "datafld",
+  "dataformatas",
+  "ev:event",
+  "ev:handler",
+  "implementation",
+  "behavior",
+  "xmlns:ev",
+]);
+const PI_ATTACK = /^(?:xml-stylesheet|import|xml:namespace)\b/;
+// CSS that reaches outside a declaration: url(), escapes, comments, braces, bindings.
+const STYLE_TRICK = /url\s{0,16}\(|\\[0-9a-f]|\/\*|[{}[\]]|binding|behaviou?r|@import|&#/i;
+const UTF7 = /(?:^|[^a-z0-9+])\+?ADw-\s{0,3}[a-z/!]/i;
+
 const URL_ATTRIBUTES = new Set([
   "href",
   "src",
@@ -135,7 +152,13 @@ export function xssHits(text: string): XssHit[] {
       continue;
     }
     // Processing instructions (<?xml ...?>) are not elements; <?php is code injection's business.
-    if (text[j] === "?") continue;
+    if (text[j] === "?") {
+      // <?xml version ...?> is a declaration; stylesheet, import and namespace instructions load code.
+      const pi = PI_ATTACK.exec(lower.slice(j + 1, j + 24));
+      if (pi)
+        hits.push({ rule: "xss.processing-instruction", paranoiaLevel: pi[0] === "xml-stylesheet" ? 2 : 1, index: i });
+      continue;
+    }
     if (text[j] === "!" || text[j] === "%") j++;
     const nameStart = j;
     while (j < n && /[a-zA-Z0-9:_-]/.test(text[j]!)) j++;
@@ -143,8 +166,12 @@ export function xssHits(text: string): XssHit[] {
     if (!name) continue;
     const bare = name.includes(":") ? name.slice(name.lastIndexOf(":") + 1) : name;
     if (ALWAYS_DANGEROUS.has(bare)) hits.push({ rule: "xss.dangerous-tag", paranoiaLevel: 1, index: i });
-    else if (RISKY_TAGS.has(bare))
-      hits.push({ rule: "xss.risky-tag", paranoiaLevel: name === "svg" || name === "math" ? 2 : 2, index: i });
+    else if (RISKY_TAGS.has(bare) || LOADING_TAGS.has(bare))
+      hits.push({
+        rule: "xss.risky-tag",
+        paranoiaLevel: LOADING_TAGS.has(bare) || name.startsWith("xsl:") ? 1 : 2,
+        index: i,
+      });
     else if (/^[a-z]/.test(bare)) hits.push({ rule: "xss.tag", paranoiaLevel: 3, index: i });
     // Attributes, up to the closing ">" (or the end: truncated payloads count).
     let attrs = 0;
@@ -176,8 +203,10 @@ export function xssHits(text: string): XssHit[] {
       if (EVENT_NAME.test(attr)) hits.push({ rule: "xss.event-handler", paranoiaLevel: 1, index: i });
       else if ((URL_ATTRIBUTES.has(attr) || attr.endsWith(":href")) && dangerousScheme(value)) {
         hits.push({ rule: "xss.script-url", paranoiaLevel: 1, index: i });
-      } else if (attr === "style" && CSS_ATTACK.test(value)) {
+      } else if (attr === "style" && (CSS_ATTACK.test(value) || STYLE_TRICK.test(value))) {
         hits.push({ rule: "xss.css", paranoiaLevel: 1, index: i });
+      } else if (DATA_BINDING.has(attr) || (attr === "attributename" && /href|on[a-z]/i.test(value))) {
+        hits.push({ rule: "xss.dangerous-attribute", paranoiaLevel: 1, index: i });
       } else if (attr === "http-equiv" && /refresh|link|set-cookie/i.test(value)) {
         hits.push({ rule: "xss.meta-refresh", paranoiaLevel: 1, index: i });
       }
@@ -193,6 +222,7 @@ export function xssHits(text: string): XssHit[] {
     [JS_OBJECT, "xss.script-object", 1, text.includes(".") || text.includes("[") || hasCall],
     [CSS_ATTACK, "xss.css", 1, hasCall || text.includes(":") || text.includes("@")],
     [TEMPLATE_SORT, "xss.script-call", 1, text.includes("`") || text.includes("${")],
+    [UTF7, "xss.utf7", 1, text.includes("ADw-")],
   ] as const) {
     if (!worth) continue;
     regex.lastIndex = 0;
@@ -209,6 +239,9 @@ export function xssHits(text: string): XssHit[] {
 }
 
 export const HTML_REGEXES: readonly RegExp[] = [
+  PI_ATTACK,
+  STYLE_TRICK,
+  UTF7,
   SCRIPT_BODY,
   SCHEME_AFTER,
   EVENT_NAME,

@@ -28,7 +28,7 @@ const FRAGMENT_LENGTH = 80;
 // they only need the keyword-free key rules and the schema-object check.
 const PLAIN = /^[\p{L}\p{N} _.,@+-]*$/u;
 const PLAIN_NEEDS_RULES =
-  /_proto_|information_schema|sysobjects|msys|pg_|sqlite_|xp_|sp_|@@|^(?:select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|waitfor|shutdown|grant|revoke|replace|load|handler|union)\b|\b(?:union|select|sleep|benchmark)\b/i;
+  /_proto_|information_schema|sysobjects|msys|pg_|sqlite_|xp_|sp_|@@|^(?:select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|waitfor|shutdown|grant|revoke|replace|load|handler|union)\b|\b(?:union|select|sleep|benchmark|order by|group by|having|where|into|waitfor|exec|between|sounds|case)\b|--/i;
 
 function truncate(text: string, index: number): string {
   const start = Math.max(0, Math.min(index, text.length - 1));

@@ -101,15 +101,18 @@ function traversalHits(text: string, hits: RuleHit[]): void {
       let depth = 0;
       let lowest = 0;
       let climbs = 0;
+      let exact = 0;
       for (let s = 0; s < segments.length && s < 4096; s++) {
         const seg = segments[s]!;
         if (/^\.{2,}[;:]?$/.test(seg)) {
+          if (seg.startsWith("..") && !seg.startsWith("...")) exact++;
           depth--;
           climbs++;
           if (depth < lowest) lowest = depth;
         } else if (seg !== "" && seg !== ".") depth++;
       }
-      if (climbs === 0) continue;
+      // Runs of three or more dots climb on some servers, but alone they are an ellipsis.
+      if (climbs === 0 || (exact === 0 && climbs < 2)) continue;
       const absolute = run.startsWith("/");
       const rest = run.slice(run.lastIndexOf(".."));
       const sensitive = SENSITIVE.test(rest) || SENSITIVE.test(run);

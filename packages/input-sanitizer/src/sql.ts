@@ -28,8 +28,12 @@ export interface Token {
   v: string;
   /** Strings: whether the closing quote was present. */
   closed?: boolean;
+  /** Strings: the quote character. */
+  q?: string;
   /** A comment directly follows this token. */
   comment?: "line" | "block";
+  /** A line comment that is a clean terminator: `-- ` with a space, `--` or `#` at the end. */
+  cleanComment?: boolean;
 }
 
 export interface Tokenized {
@@ -118,7 +122,6 @@ const KEYWORDS = new Set([
   "escape",
   "if",
   "schema",
-  "column",
   "unknown",
 ]);
 
@@ -168,6 +171,14 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
     if (last) last.comment ??= kind;
     else leadingComment = true;
   };
+  // "admin'-- " and "admin'#" end a query; "'#2 mom" and "' --infant" read as text.
+  const markClean = (after: number, marker: string) => {
+    const last = tokens[tokens.length - 1];
+    if (!last) return;
+    const rest = text.slice(after, after + 40);
+    const end = rest.trim() === "" || (marker === "-" && /^[-\s]*$/.test(rest));
+    last.cleanComment = end || (marker === "-" && (rest[0] === " " || rest[0] === "\t" || rest[0] === "\n"));
+  };
   const readString = (quote: string, start: number): number => {
     let j = start;
     let content = "";
@@ -184,13 +195,13 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
           j += 2;
           continue;
         }
-        tokens.push({ t: "s", v: content.toLowerCase(), closed: true });
+        tokens.push({ t: "s", v: content.toLowerCase(), closed: true, q: quote });
         return j + 1;
       }
       content += c;
       j++;
     }
-    tokens.push({ t: "s", v: content.toLowerCase(), closed: false });
+    tokens.push({ t: "s", v: content.toLowerCase(), closed: false, q: quote });
     return n;
   };
   if (context) i = readString(context, 0);
@@ -214,12 +225,14 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
     }
     if (ch === "-" && text[i + 1] === "-") {
       markComment("line");
+      markClean(i + 2, "-");
       const end = text.indexOf("\n", i);
       i = end < 0 ? n : end + 1;
       continue;
     }
     if (ch === "#" && !(text[i + 1] === ">" && text[i + 2] === ">") && text[i + 1] !== ">") {
       markComment("line");
+      markClean(i + 1, "#");
       const end = text.indexOf("\n", i);
       i = end < 0 ? n : end + 1;
       continue;
@@ -684,6 +697,9 @@ const COMPARISON = new Set([
   ">>",
 ]);
 
+// Arithmetic between literals is ordinary text ("1/2 inch", "3*4"); comparisons are not.
+const ARITHMETIC = new Set(["*", "/", "%", "div", "mod", "+", "-", "^", "|", "&", "<<", ">>"]);
+
 const isLiteral = (t: Token | undefined) =>
   t !== undefined &&
   (t.t === "1" || t.t === "s" || t.t === "v" || (t.t === "k" && (t.v === "null" || t.v === "true" || t.v === "false")));
@@ -728,7 +744,10 @@ function strongExpression(tokens: readonly Token[], i: number): boolean {
   }
   const op = tokens[i + 1];
   if (isLiteral(a) || a.t === "n") {
-    if (op && op.t === "o" && COMPARISON.has(op.v)) {
+    if (op && op.t === "o" && (op.v === "not" || op.v === "sounds") && tokens[i + 2]?.t === "o") {
+      return isValue(tokens[i + 3]);
+    }
+    if (op && op.t === "o" && COMPARISON.has(op.v) && !ARITHMETIC.has(op.v)) {
       const b = tokens[i + 2];
       if (isValue(b) || (b?.t === "o" && (b.v === "-" || b.v === "~" || b.v === "!")) || b?.t === "E") {
         return a.t !== "n" || isLiteral(b) || b?.t === "n" || b?.t === "f" || b?.t === "(";
@@ -752,8 +771,24 @@ function strongExpression(tokens: readonly Token[], i: number): boolean {
 function selectLooksSql(tokens: readonly Token[], i: number): boolean {
   const a = tokens[i];
   if (!a) return false;
-  if (a.t === "1" || a.t === "s" || a.t === "v" || a.t === "f" || a.t === "(") return true;
+  if (a.t === "1" || a.t === "v" || a.t === "f" || a.t === "(") return true;
+  if (a.t === "s") {
+    const b = tokens[i + 1];
+    return (
+      b !== undefined &&
+      (b.t === "," ||
+        b.v === "from" ||
+        b.v === "as" ||
+        b.t === "&" ||
+        b.comment !== undefined ||
+        a.comment !== undefined)
+    );
+  }
   if (a.t === "o" && a.v === "*") return true;
+  if (a.t === "o" && (a.v === "-" || a.v === "~" || a.v === "!")) {
+    const b = tokens[i + 1];
+    return b !== undefined && (b.t === "1" || b.t === "s" || b.t === "f" || b.t === "v" || b.t === "(");
+  }
   if (a.t === "k" && (a.v === "null" || a.v === "distinct" || a.v === "all" || a.v === "top" || a.v === "case"))
     return true;
   if (a.comment !== undefined) return true;
@@ -907,6 +942,60 @@ function statementAt(tokens: readonly Token[], i: number): SqlHit["paranoiaLevel
 
 const logicBefore = (tokens: readonly Token[], i: number) => tokens.slice(0, i).some((t) => t.t === "&");
 
+/** Index of the number or variable a numeric context starts with, after "(" and a sign; -1 when it does not. */
+function numericStart(tokens: readonly Token[]): number {
+  let j = 0;
+  while (tokens[j]?.t === "(" && j < 8) j++;
+  if (tokens[j]?.t === "o" && (tokens[j]!.v === "-" || tokens[j]!.v === "+")) j++;
+  const t = tokens[j];
+  return t && (t.t === "1" || t.t === "v") ? j : -1;
+}
+
+/** Only SQL-looking tokens (no prose words) and a clean trailing comment: ` ( binary ( 1) ) --`. */
+function sqlOnlyWithComment(tokens: readonly Token[]): boolean {
+  const last = tokens[tokens.length - 1];
+  if (!last || last.comment !== "line" || !last.cleanComment || tokens.length < 2) return false;
+  let operators = 0;
+  for (const t of tokens) {
+    if (t.t === "n" || t.t === "?" || (t.t === "s" && !t.closed)) return false;
+    if (t.t !== "1" && t.t !== "(" && t.t !== ")" && t.t !== "," && t.t !== "s") operators++;
+  }
+  return operators > 0 || tokens.some((t) => t.t === "(");
+}
+
+/**
+ * End index of a literal expression starting at `i` (signs, parentheses, numbers, strings,
+ * variables, known function calls, arithmetic between them), or -1. Bounded to 24 tokens.
+ */
+function literalExpressionEnd(tokens: readonly Token[], i: number): number {
+  let j = i;
+  let depth = 0;
+  let operands = 0;
+  const limit = i + 24;
+  while (j < tokens.length && j < limit) {
+    const t = tokens[j]!;
+    if (t.t === "o" && (t.v === "-" || t.v === "+" || t.v === "~" || t.v === "!")) j++;
+    else if (t.t === "(") {
+      depth++;
+      j++;
+    } else if (isLiteral(t)) {
+      operands++;
+      j++;
+      while (tokens[j]?.t === ")" && depth > 0) {
+        depth--;
+        j++;
+      }
+      const next = tokens[j];
+      if (next?.t === "o" && ARITHMETIC.has(next.v)) j++;
+      else break;
+    } else if (t.t === "f" && STRONG_FUNCTIONS.has(t.v) && tokens[j + 1]?.t === "(") {
+      j += 2;
+      depth++;
+    } else return -1;
+  }
+  return operands > 0 && depth === 0 ? j : -1;
+}
+
 /** The rules over one token stream. */
 function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void {
   const tokens = tz.tokens;
@@ -917,7 +1006,53 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
   if (context !== "") {
     // The input closes the string it sits in; what follows decides.
     if (first.t !== "s" || !first.closed) return;
-    if (first.comment && (tokens.length === 1 || first.comment === "line")) add("sqli.string-break-comment", 1);
+    // A break that re-opens the quote at the end (`x' or col != '1`): SQL between balanced quotes.
+    const tail = tokens[tokens.length - 1]!;
+    const opener = tokens[1];
+    if (
+      tokens.length >= 4 &&
+      tail.t === "s" &&
+      !tail.closed &&
+      tail.q === context &&
+      tail.v.trim().length <= 16 &&
+      !tail.v.trim().includes(" ") &&
+      opener &&
+      (opener.t === "o" || opener.t === "&") &&
+      tokens.slice(1, -1).every((t) => t.t !== "s" && t.t !== "?") &&
+      tokens.slice(1, -1).filter((t) => t.t === "n").length <= 2 &&
+      // `4'+x+4'+wood` (feet) is arithmetic only; a comparison or logic operator makes it a query.
+      tokens.slice(1, -1).some((t) => t.t === "&" || (t.t === "o" && !ARITHMETIC.has(t.v)))
+    ) {
+      // A double quote is also the inch mark: `16" or 18"`.
+      add("sqli.balanced-break", context === "'" ? 1 : 2);
+    }
+    // MySQL implicit conversion: `x' - 'y`, `a 'and' b`, `' = '`: an operator alone between the quotes.
+    const last = tokens[tokens.length - 1]!;
+    const ops = tokens.slice(1, -1);
+    if (
+      tokens.length >= 3 &&
+      tokens.length <= 4 &&
+      last.t === "s" &&
+      !last.closed &&
+      ops.every((t) => t.t === "o" || t.t === "&") &&
+      first.v.length <= 24 &&
+      last.v.length <= 24
+    ) {
+      const arithmetic = ops.length === 1 && ARITHMETIC.has(ops[0]!.v);
+      const plain = /^[\w\s.@-]*$/.test(first.v) && /^[\w\s.@-]*$/.test(last.v);
+      const words = first.v.trim().includes(" ") || last.v.trim().includes(" ");
+      // `a' and 'b` breaks out of the quotes; `rock 'and' roll` quotes a word in prose.
+      const prose = first.v.endsWith(" ") && last.v.startsWith(" ") && first.v.trim() !== "" && last.v.trim() !== "";
+      const dangling = first.v.trim() !== "" && last.v === "";
+      const spaced = first.v.includes(" ") || last.v.includes(" ");
+      if (context === "'" && last.q === "'" && plain && !words && !dangling && !prose && (!arithmetic || !spaced)) {
+        add("sqli.implicit-operator", 1);
+      } else add("sqli.implicit-operator", 3);
+    }
+    // "soap 1 '#" closes after a space: text, where "admin'#" closes right after a word.
+    const tight = !/\s$/.test(first.v);
+    if (first.comment === "line") add("sqli.string-break-comment", first.cleanComment && tight ? 1 : 2);
+    else if (first.comment && tokens.length === 1) add("sqli.string-break-comment", 1);
     let j = 1;
     while (tokens[j]?.t === ")") j++;
     const next = tokens[j];
@@ -935,7 +1070,23 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
         (operand?.t === "f" && STRONG_FUNCTIONS.has(operand.v)) ||
         operand?.t === "E" ||
         (operand?.t === "o" && operand.v === "-");
-      if (sqlOperand && (COMPARISON.has(next.v) || next.v === "||")) add("sqli.string-break-operator", 1);
+      const after = tokens[j + 2];
+      const ends = !after || after.t === "&" || after.t === ";" || after.t === ")" || operand?.comment !== undefined;
+      const wordOperator = /^[a-z]/.test(next.v);
+      const ordering = next.v === "<" || next.v === ">";
+      const solidOperand =
+        operand?.t !== "s" ||
+        operand.closed === true ||
+        (operand.v.length > 0 && !operand.v.includes(" ") && !/^[a-z]/.test(next.v));
+      if (
+        sqlOperand &&
+        solidOperand &&
+        (COMPARISON.has(next.v) || next.v === "||") &&
+        !ARITHMETIC.has(next.v) &&
+        (!(wordOperator || ordering) || ends)
+      ) {
+        add("sqli.string-break-operator", 1);
+      } else if (sqlOperand && ends && solidOperand) add("sqli.string-break-operator", 2);
       else if (sqlOperand && (operand?.t !== "s" || operand.closed || !operand.v.includes(" ")))
         add("sqli.string-break-operator", 2);
       else if (operand?.t === "n" && (operand.comment || !tokens[j + 2])) add("sqli.string-break-operator", 2);
@@ -944,7 +1095,7 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
     } else if (next.t === ";") {
       const after = tokens[j + 1];
       if (after?.t === "E") add("sqli.stacked-query", 1);
-      else if (!after || next.comment) add("sqli.string-break-terminator", 1);
+      else if (!after || next.comment) add("sqli.string-break-terminator", 2);
       else add("sqli.string-break-terminator", 4);
     } else if (next.t === "k" && (next.v === "order" || next.v === "group") && tokens[j + 1]?.v === "by") {
       add("sqli.string-break-clause", 1);
@@ -952,7 +1103,12 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       next.t === "k" &&
       (next.v === "having" || next.v === "limit" || next.v === "procedure" || next.v === "into")
     ) {
-      add("sqli.string-break-clause", isValue(tokens[j + 1]) || tokens[j + 1]?.v === "outfile" ? 1 : 3);
+      const operand = tokens[j + 1];
+      const strong =
+        next.v === "into"
+          ? operand?.v === "outfile" || operand?.v === "dumpfile" || operand?.t === "v"
+          : isLiteral(operand) || operand?.t === "f" || operand?.t === "(";
+      add("sqli.string-break-clause", strong ? 1 : 3);
     } else if (
       next.t === "f" &&
       STRONG_FUNCTIONS.has(next.v) &&
@@ -975,9 +1131,9 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
     tokens[2]?.t === "s"
   ) {
     add("sqli.string-comparison", tokens.length === 3 ? 1 : 2);
-  } else if (first.t === "1" || (first.t === "o" && first.v === "-" && tokens[1]?.t === "1") || first.t === "v") {
-    // Numeric context: `1 or 1=1`, `-1 union ...`, `1) and (1=1`.
-    let j = first.t === "o" ? 2 : 1;
+  } else if (numericStart(tokens) >= 0) {
+    // Numeric context: `1 or 1=1`, `-1 union ...`, `1) and (1=1`, `(1) or (1=1)`.
+    let j = numericStart(tokens) + 1;
     const num = tokens[j - 1]!;
     while (tokens[j]?.t === ")") j++;
     const next = tokens[j];
@@ -989,6 +1145,17 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
         add("sqli.number-logic", 1);
       else if (isLiteral(tokens[j + 1])) add("sqli.number-logic", 2);
     } else if (next.t === "k" && (next.v === "order" || next.v === "group") && tokens[j + 1]?.v === "by") {
+      add("sqli.number-clause", 1);
+    } else if (next.t === "U") {
+      const after = tokens[j + 1];
+      const sqlAfter =
+        !after || next.comment !== undefined || ["E", "1", "s", "(", "v", "o"].includes(after.t) || after.v === "all";
+      add("sqli.number-union", sqlAfter ? 1 : 3);
+    } else if (next.t === "E" && next.v === "select" && statementAt(tokens, j) === 1) {
+      add("sqli.number-statement", 1);
+    } else if (next.t === "k" && next.v === "into" && ["outfile", "dumpfile"].includes(tokens[j + 1]?.v ?? "")) {
+      add("sqli.number-clause", 1);
+    } else if (next.t === "k" && next.v === "where" && strongExpression(tokens, j + 1)) {
       add("sqli.number-clause", 1);
     } else if (
       next.t === "k" &&
@@ -1008,6 +1175,8 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
     }
   }
 
+  if (sqlOnlyWithComment(tokens) && context === "") add("sqli.expression-comment", 1);
+
   // Shapes that count wherever they occur.
   const castSeen = tokens.some((t) => t.v === "::");
   for (let i = 0; i < tokens.length; i++) {
@@ -1017,10 +1186,23 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       let j = i + 1;
       if (tokens[j]?.v === "all" || tokens[j]?.v === "distinct") j++;
       while (tokens[j]?.t === "(") j++;
-      if (tokens[j]?.v === "select") {
+      if (
+        prev &&
+        (isLiteral(prev) || prev.t === ")") &&
+        (!tokens[j] || tokens[j]?.t === "E" || tokens[j]?.t === "1" || tokens[j]?.t === "o" || t.comment)
+      ) {
+        add("sqli.union-select", 1);
+      } else if (tokens[j]?.v === "select") {
         if (selectLooksSql(tokens, j + 1) || !tokens[j + 1] || tokens[j + 1]?.t === "(" || j > i + 1 || t.comment)
           add("sqli.union-select", 1);
         else add("sqli.union-select", 2);
+      }
+    } else if ((t.v === "exec" || t.v === "execute") && /^(?:xp|sp)_/.test(tokens[i + 1]?.v ?? "")) {
+      add("sqli.statement-exec", 1);
+    } else if (t.t === "k" && t.v === "case" && tokens[i + 1]?.v === "when") {
+      const then = tokens.findIndex((x, k) => k > i && x.v === "then");
+      if (then > 0 && tokens.slice(then).some((x) => x.v === "end" || x.v === "else") && isValue(tokens[i + 2])) {
+        add("sqli.case-expression", 1);
       }
     } else if (t.t === "E" && t.v === "waitfor") {
       if ((tokens[i + 1]?.v === "delay" || tokens[i + 1]?.v === "time") && tokens[i + 2]?.t === "s") {
@@ -1080,7 +1262,16 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
     } else if (t.t === "v" && t.v.startsWith("@@") && t.v.length > 3) {
       add("sqli.system-variable", 1);
     } else if (t.t === "&" && i > 0) {
-      // `x or 1=1`: a tautology between literals anywhere.
+      // `x or 1=1`, `and -8=(3)`, `and 1+2=3+4`, `and cos(3)=sin(4)`: comparisons of literal expressions.
+      const left = literalExpressionEnd(tokens, i + 1);
+      const cmp = left > 0 ? tokens[left] : undefined;
+      if (cmp?.t === "o" && COMPARISON.has(cmp.v) && !ARITHMETIC.has(cmp.v) && left > i + 2) {
+        const right = literalExpressionEnd(tokens, left + 1);
+        const end = tokens[right];
+        if (right > 0 && (!end || end.t === ")" || end.t === "&" || end.t === ";" || tokens[right - 1]?.comment)) {
+          add("sqli.tautology", 1);
+        }
+      }
       const a = tokens[i + 1];
       const op = tokens[i + 2];
       const b = tokens[i + 3];
@@ -1091,6 +1282,7 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
         isLiteral(a) &&
         op?.t === "o" &&
         COMPARISON.has(op.v) &&
+        !ARITHMETIC.has(op.v) &&
         isLiteral(b) &&
         a!.t === b!.t &&
         (!ordering || closes)
