@@ -226,22 +226,23 @@ function writeThroughput(db: Db, durationMs: number): number {
 const WORKER = `
 const workerData = JSON.parse(process.argv[1]);
 const Database = require(workerData.driver);
-const db = new Database(workerData.file, { timeout: 0 });
+// Open and prepare with a timeout (schema reads need a lock too), then measure with none.
+const db = new Database(workerData.file, { timeout: 10000 });
+const insert = db.prepare("INSERT INTO payments (user_id, appointment_id, amount_cents, status, created_at) VALUES (?, ?, 3000, 'pending', '2026-07-01 12:00:00')");
+const query = db.prepare(workerData.sql);
+db.pragma("busy_timeout = 0");
 const result = { ops: 0, busy: 0, errors: 0 };
-const until = Date.now() + workerData.durationMs;
-if (workerData.role === "writer") {
-  const insert = db.prepare("INSERT INTO payments (user_id, appointment_id, amount_cents, status, created_at) VALUES (?, ?, 3000, 'pending', '2026-07-01 12:00:00')");
-  while (Date.now() < until) {
-    try { insert.run(56 + (result.ops % 9000), 1 + (result.ops % 1000)); result.ops++; }
-    catch (e) { if (String(e.code).startsWith("SQLITE_BUSY")) result.busy++; else result.errors++; }
-  }
-} else {
-  const query = db.prepare(workerData.sql);
-  let i = 0;
-  while (Date.now() < until) {
-    i++;
-    try { query.all(56 + (i % 9000), "pending"); result.ops++; }
-    catch (e) { if (String(e.code).startsWith("SQLITE_BUSY")) result.busy++; else result.errors++; }
+while (Date.now() < workerData.startAt);
+const until = workerData.startAt + workerData.durationMs;
+let i = 0;
+while (Date.now() < until) {
+  i++;
+  try {
+    if (workerData.role === "writer") insert.run(56 + (i % 9000), 1 + (i % 1000));
+    else query.all(56 + (i % 9000), "pending");
+    result.ops++;
+  } catch (e) {
+    if (String(e.code).startsWith("SQLITE_BUSY")) result.busy++; else result.errors++;
   }
 }
 db.close();
@@ -273,10 +274,12 @@ function runWorker(data: Record<string, unknown>): Promise<WorkerResult> {
 
 async function readersBesideWriter(file: string, durationMs: number) {
   const sql = "SELECT id, amount_cents FROM payments WHERE user_id = ? AND status = ? ORDER BY created_at DESC";
+  // Every process starts its clock at the same moment, after opening and preparing.
+  const startAt = Date.now() + 1500;
   const [writer, ...readers] = await Promise.all([
-    runWorker({ file, role: "writer", durationMs }),
-    runWorker({ file, role: "reader", durationMs, sql }),
-    runWorker({ file, role: "reader", durationMs, sql }),
+    runWorker({ file, role: "writer", durationMs, sql, startAt }),
+    runWorker({ file, role: "reader", durationMs, sql, startAt }),
+    runWorker({ file, role: "reader", durationMs, sql, startAt }),
   ]);
   return {
     writerCommits: writer!.ops,
