@@ -73,6 +73,16 @@ describe.skipIf(chromiumLookup.skipReason)("the docs site in Chromium", () => {
         "--no-first-run",
       ],
     });
+    // The site must work offline: anything from another origin (a README badge, say) gets an
+    // empty answer instead of a network error in the console.
+    const pixel = Buffer.from("R0lGODlhAQABAAAAACH5BAEAAAAALAAAAAABAAEAAAIBAAA=", "base64");
+    await context.route(
+      (url) => url.origin !== origin,
+      (route) =>
+        route.request().resourceType() === "image"
+          ? route.fulfill({ status: 200, contentType: "image/gif", body: pixel })
+          : route.fulfill({ status: 204, body: "" }),
+    );
   }, 180_000);
 
   afterAll(async () => {
