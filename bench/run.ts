@@ -61,12 +61,7 @@ async function runHttp(name: string, file: string, bench: HttpBenchCase) {
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? variants : [...variants].reverse();
       for (const variant of order) {
-        const result = await autocannon({
-          url: `http://127.0.0.1:${servers.get(variant)!.port}`,
-          duration,
-          connections,
-          ...requestOptions(bench),
-        });
+        const result = await autocannon({ duration, connections, ...target(servers.get(variant)!.port, bench) });
         samples.get(variant)!.push({
           rps: result.requests.average,
           p50: result.latency.p50,
@@ -107,11 +102,12 @@ async function runHttp(name: string, file: string, bench: HttpBenchCase) {
   return { rows, targets, rounds, duration, connections };
 }
 
-function requestOptions(bench: HttpBenchCase) {
+// autocannon takes the path from `url` (a `path` option is ignored), so the path goes there.
+function target(port: number, bench: HttpBenchCase) {
   const request = bench.request ?? {};
   return {
+    url: `http://127.0.0.1:${port}${request.path ?? "/"}`,
     method: request.method ?? "GET",
-    path: request.path ?? "/",
     headers: request.headers,
     body: request.body,
   } as const;
