@@ -51,12 +51,7 @@ async function runHttp(name: string, file: string, bench: HttpBenchCase) {
   );
   try {
     for (const variant of variants) {
-      await autocannon({
-        url: `http://127.0.0.1:${servers.get(variant)!.port}`,
-        duration: 1,
-        connections,
-        ...requestOptions(bench),
-      });
+      await autocannon({ duration: 1, connections, ...target(servers.get(variant)!.port, bench) });
     }
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? variants : [...variants].reverse();
