@@ -30,7 +30,7 @@ import {
   type AuditLogOptions,
   BUSINESS_EVENT_NAMES,
   type Category,
-  DEFAULT_REDACT_PATHS,
+  DEFAULT_REDACT_KEYS,
   DEFAULTS,
   defaultLevel,
   LEVELS,
@@ -125,6 +125,8 @@ type Res = ServerResponse & { locals?: { user?: { id?: unknown }; userId?: unkno
 
 class Context implements RequestContext {
   userId: string | undefined = undefined;
+  /** Client address, resolved once per request. */
+  ip: string | undefined = undefined;
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
@@ -197,10 +199,18 @@ function pinoLevelOf(severity: SecurityEventLevel): "info" | "warn" | "error" {
   return severity === "CRITICAL" ? "error" : severity === "WARN" ? "warn" : "info";
 }
 
-function formatLogObject(object: Record<string, unknown>): Record<string, unknown> {
-  const clean = neutraliseObject(object);
-  return clean.category === undefined ? { category: "application", ...clean } : clean;
+const DEFAULT_REDACT_SET: ReadonlySet<string> = new Set(DEFAULT_REDACT_KEYS);
+const NO_REDACT_SET: ReadonlySet<string> = new Set();
+
+/** pino's `formatters.log`: redaction by key, neutralised strings, a default `category`. */
+function logFormatter(redactKeys: ReadonlySet<string>) {
+  return function formatLogObject(object: Record<string, unknown>): Record<string, unknown> {
+    const clean = neutraliseObject(object, redactKeys);
+    return clean.category === undefined ? { category: "application", ...clean } : clean;
+  };
 }
+
+const formatLogObject = logFormatter(DEFAULT_REDACT_SET);
 
 function routeOf(req: Req): string | undefined {
   const path = req.route?.path;
@@ -378,10 +388,10 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
     destination = pino.destination({ dest: 1, sync: true });
   }
 
-  const redact = {
-    paths: [...(replaceRedaction ? [] : DEFAULT_REDACT_PATHS), ...extraRedact],
-    censor: "[REDACTED]",
-  };
+  // Default redaction is by key name inside formatLogObject's walk (any depth, nearly free);
+  // pino's path-based redaction, which costs on every line, only runs for paths given here.
+  const redact = extraRedact.length > 0 ? { paths: [...extraRedact], censor: "[REDACTED]" } : undefined;
+  const formatters = { log: logFormatter(replaceRedaction ? NO_REDACT_SET : DEFAULT_REDACT_SET) };
   const base = { pid: process.pid };
   let root: Logger;
   try {
@@ -389,9 +399,9 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
       {
         level,
         base,
-        redact,
+        ...(redact ? { redact } : {}),
         timestamp: pino.stdTimeFunctions.isoTime,
-        formatters: { log: formatLogObject },
+        formatters,
       },
       destination,
     );
@@ -440,9 +450,9 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
       {
         level: "trace",
         base,
-        redact,
+        ...(redact ? { redact } : {}),
         timestamp: pino.stdTimeFunctions.isoTime,
-        formatters: { log: formatLogObject },
+        formatters,
       },
       writer,
     );
@@ -467,7 +477,7 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
         if (context) entry.requestId = context.requestId;
         entry.method = req.method;
         entry.route = routeOf(req as Req) ?? pathOf(req);
-        entry.ip = trust ? clientIp(req, trust) : clientIp(req);
+        entry.ip = ipOf(req);
         const userId = safeUserId(req, context?.res);
         if (userId !== undefined) entry.userId = userId;
       }
@@ -478,6 +488,27 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
       return writer.lastSeq;
     },
   };
+
+  // Keep-alive connections carry many requests: without X-Forwarded-For the answer is the
+  // socket's address whatever the trust setting, so it is resolved once per connection.
+  const socketIps = new WeakMap<object, string>();
+  function ipOf(req: IncomingMessage): string {
+    const context = contextOf(req);
+    if (context?.ip !== undefined) return context.ip;
+    let ip: string | undefined;
+    const socket = req.socket;
+    if (req.headers["x-forwarded-for"] === undefined && socket) {
+      ip = socketIps.get(socket);
+      if (ip === undefined) {
+        ip = trust ? clientIp(req, trust) : clientIp(req);
+        if (ip) socketIps.set(socket, ip);
+      }
+    } else {
+      ip = trust ? clientIp(req, trust) : clientIp(req);
+    }
+    if (context) context.ip = ip;
+    return ip;
+  }
 
   function safeUserId(req: IncomingMessage, res: ServerResponse | undefined): string | undefined {
     try {
@@ -503,7 +534,7 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
       route: routeOf(req as Req),
       status: res.statusCode,
       durationMs,
-      ip: trust ? clientIp(req, trust) : clientIp(req),
+      ip: ipOf(req),
     };
     if (line.route === undefined) line.path = pathOf(req);
     const userId = safeUserId(req, res);

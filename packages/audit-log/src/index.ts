@@ -18,7 +18,7 @@ export {
   type BusinessEventName,
   CATEGORIES,
   type Category,
-  DEFAULT_REDACT_PATHS,
+  DEFAULT_REDACT_KEYS,
   type RotationOptions,
 } from "./options.js";
 export { neutralise } from "./sanitize.js";

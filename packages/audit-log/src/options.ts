@@ -24,54 +24,42 @@ export const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "sile
 export type Level = (typeof LEVELS)[number];
 
 /**
- * Paths redacted by default (pino `redact` syntax). Values that look like card numbers are masked
- * wherever they appear, whatever the key.
+ * Keys whose values are replaced by `"[REDACTED]"` at any depth of a logged object (compared
+ * case-insensitively). Values that look like card numbers are masked whatever their key.
  */
-export const DEFAULT_REDACT_PATHS = [
+export const DEFAULT_REDACT_KEYS = [
   "password",
-  "newPassword",
-  "currentPassword",
-  "oldPassword",
+  "newpassword",
+  "currentpassword",
+  "oldpassword",
+  "passwordconfirmation",
+  "password_hash",
+  "passwordhash",
   "token",
-  "accessToken",
-  "refreshToken",
-  "idToken",
-  "resetToken",
+  "accesstoken",
+  "access_token",
+  "refreshtoken",
+  "refresh_token",
+  "idtoken",
+  "id_token",
+  "resettoken",
   "reset_token",
-  "apiKey",
+  "csrftoken",
+  "apikey",
+  "api_key",
+  "x-api-key",
   "secret",
-  "clientSecret",
+  "clientsecret",
+  "client_secret",
   "authorization",
+  "proxy-authorization",
   "cookie",
-  "cardNumber",
+  "set-cookie",
+  "cardnumber",
   "card_number",
   "pan",
   "cvv",
   "cvc",
-  "*.password",
-  "*.newPassword",
-  "*.currentPassword",
-  "*.oldPassword",
-  "*.token",
-  "*.accessToken",
-  "*.refreshToken",
-  "*.idToken",
-  "*.resetToken",
-  "*.reset_token",
-  "*.apiKey",
-  "*.secret",
-  "*.clientSecret",
-  "*.authorization",
-  "*.cookie",
-  "*.cardNumber",
-  "*.card_number",
-  "*.pan",
-  "*.cvv",
-  "*.cvc",
-  "*.headers.authorization",
-  "*.headers.cookie",
-  'headers["set-cookie"]',
-  '*.headers["set-cookie"]',
 ] as const;
 
 export interface RotationOptions {
@@ -138,10 +126,14 @@ export interface AuditLogOptions {
   rotation?: RotationOptions;
   /** The audit trail: file, durability, HMAC key. Defaults to `{}`. */
   audit?: AuditTrailOptions;
-  /** Extra pino `redact` paths, added to {@link DEFAULT_REDACT_PATHS}. Defaults to `[]`. */
+  /**
+   * Extra pino `redact` paths (`"patient.ssn"`, `"*.dob"`), on top of the default redaction by
+   * key name ({@link DEFAULT_REDACT_KEYS}). Defaults to `[]`.
+   */
   redact?: readonly string[];
   /**
-   * Replace the default redaction paths instead of adding to them (card numbers are still masked).
+   * Turn off the default redaction by key name, keeping only `redact` paths (card numbers are
+   * still masked).
    * Defaults to `false`.
    */
   dangerouslyReplaceDefaultRedaction?: boolean;

@@ -62,18 +62,22 @@ function isPlain(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+export const REDACTED = "[REDACTED]";
+const NO_KEYS: ReadonlySet<string> = new Set();
+
 /**
  * Neutralises every string in a log object (plain objects and arrays, a few levels deep) and
- * returns a copy only when something changed; other objects (errors, dates) go to their serializers.
+ * replaces the values of `redactKeys` (lower-case names), returning a copy only when something
+ * changed. Other objects (errors, dates) go to their serializers.
  */
-export function neutraliseObject<T>(value: T, depth = 0): T {
+export function neutraliseObject<T>(value: T, redactKeys: ReadonlySet<string> = NO_KEYS, depth = 0): T {
   if (typeof value === "string") return neutralise(value) as T;
   if (typeof value !== "object" || value === null || depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
-      const clean = neutraliseObject(item, depth + 1);
+      const clean = neutraliseObject(item, redactKeys, depth + 1);
       if (clean !== item) {
         copy ??= value.slice();
         copy[i] = clean;
@@ -86,7 +90,10 @@ export function neutraliseObject<T>(value: T, depth = 0): T {
   const record = value as Record<string, unknown>;
   for (const key in record) {
     const item = record[key];
-    const clean = neutraliseObject(item, depth + 1);
+    const clean =
+      item !== undefined && redactKeys.size > 0 && redactKeys.has(key.toLowerCase())
+        ? REDACTED
+        : neutraliseObject(item, redactKeys, depth + 1);
     if (clean !== item) {
       copy ??= { ...record };
       copy[key] = clean;

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { audit, auditLog } from "@palisade/audit-log";
+import express from "express";
+import { defineBench } from "../harness.js";
+
+// One JSON line per request to a file. `pinoHttp` is the reference: pino-http with its
+// defaults (full req/res serializers) on the same pino-roll worker transport auditLog uses.
+// `auditLog` adds correlation ids, the AsyncLocalStorage scope, the security-event sink,
+// redaction and control-character neutralisation. The `*Event` variants also write one
+// booking_created audit record per request to the hash-chained trail: `durableEvent` with a
+// synchronous write before the response (the default), `bufferedEvent` with `durable: false`.
+
+const KEY = "bench-key-0123456789abcdef";
+// pino and pino-http are audit-log's dependencies, not the root's.
+const fromPackage = createRequire(fileURLToPath(new URL("../../packages/audit-log/package.json", import.meta.url)));
+const { pino } = fromPackage("pino") as { pino: { transport(options: object): unknown } };
+const { pinoHttp } = fromPackage("pino-http") as { pinoHttp(options: object, stream: unknown): express.RequestHandler };
+
+function logDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "palisade-bench-audit-"));
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  process.once("exit", cleanup);
+  process.once("SIGTERM", () => process.exit(0));
+  return dir;
+}
+
+function app(middleware?: express.RequestHandler, event = false) {
+  const server = express();
+  if (middleware) server.use(middleware);
+  server.get("/", (req, res) => {
+    if (event) audit(req).event("booking_created", { bookingId: 42, barberId: 7 });
+    res.json({ ok: true });
+  });
+  return server;
+}
+
+export default defineBench({
+  kind: "http",
+  description:
+    "bare Express vs Express + request logging to a file (pino-http alone, auditLog(), auditLog() + audit events)",
+  variants: {
+    bare: () => app(),
+    pinoHttp: () => {
+      const transport = pino.transport({
+        target: fromPackage.resolve("pino-roll"),
+        options: { file: join(logDir(), "app.log"), size: "10m", mkdir: true, sync: true },
+      });
+      return app(pinoHttp({}, transport));
+    },
+    auditLog: () => app(auditLog({ dir: logDir(), level: "info", audit: { hmacKey: KEY } })),
+    durableEvent: () => app(auditLog({ dir: logDir(), level: "info", audit: { hmacKey: KEY } }), true),
+    bufferedEvent: () => app(auditLog({ dir: logDir(), level: "info", audit: { hmacKey: KEY, durable: false } }), true),
+  },
+  targets: [
+    { variant: "auditLog", minRatio: 0.85 },
+    { variant: "auditLog", minRatio: 1, against: "pinoHttp" },
+  ],
+});
