@@ -304,7 +304,7 @@ function codesTable(short: string): string {
 function eventsList(short: string): string {
   const names = eventsIn(short);
   if (names.length === 0) return "This package emits no security events of its own.";
-  return `Delivered through \`emitSecurityEvent()\` to the sinks attached to the request (\`@palisade/audit-log\` attaches one):\n\n${names.map((n) => `- \`${n}\``).join("\n")}`;
+  return `Event names in the OWASP logging vocabulary that this package raises. Events about a request reach the sinks attached to it through \`emitSecurityEvent()\` (\`@palisade/audit-log\` attaches one); events outside any request go where the overview above says. \`<kind>\` stands for each value of the list it is built from.\n\n${names.map((n) => `- \`${n}\``).join("\n")}`;
 }
 
 function undocumentedCodes(pageSource: string): string {
