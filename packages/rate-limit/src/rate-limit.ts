@@ -311,8 +311,13 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
 
   let trustChecked = !checkTrustProxy;
   let forwardedWarned = false;
+  let checkedApp: unknown = null;
   function diagnoseTrust(req: IncomingMessage): void {
     const app = (req as { app?: { get?(name: string): unknown } }).app;
+    // The app's setting is read once per app (a startup diagnostic), not on every request.
+    if (app === checkedApp) {
+      if (req.headers["x-forwarded-for"] === undefined) return;
+    } else checkedApp = app;
     if (!trust && app?.get?.("trust proxy") === true) {
       warnStartup(
         "WRN_PALISADE_TRUST_PROXY_PERMISSIVE",
