@@ -18,10 +18,16 @@ export interface Config {
   adminAllow: string[];
   /** Redis for rate-limit counters shared by several processes. */
   redisUrl?: string;
+  /** Secret signing CSRF tokens; shared by every worker. Random per process when unset. */
+  csrfSecret?: string;
   /** Key of the audit log's HMAC chain. */
   auditHmacKey?: string;
   /** Express `trust proxy`: proxy addresses/CIDRs or a hop count; `false` trusts nobody. */
   trustProxy: string[] | number | false;
+  /** SIGTERM: how long readiness reports 503 before the server stops accepting (load balancers notice). */
+  drainDelayMs: number;
+  /** `false` (PALISADE_MIDDLEWARE=off) serves the routes without Palisade: the load bench's baseline. */
+  palisade: boolean;
   /** Worker processes (Node cluster) sharing the port and the database. */
   workers: number;
   /** Open hours for every barber, UTC hours [open, close). */
@@ -33,6 +39,13 @@ const NODE_ENVS = ["development", "production", "test"] as const;
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "" || raw === "on") return true;
+  if (raw === "off") return false;
+  throw new ConfigError(`${name} must be "on" or "off", got ${JSON.stringify(raw)}.`);
 }
 
 function list(raw: string | undefined, fallback: string[]): string[] {
@@ -123,6 +136,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
     throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got ${JSON.stringify(redisUrl)}.`);
   }
+  const csrfSecret = env.CSRF_SECRET || undefined;
+  if (csrfSecret !== undefined && csrfSecret.length < 32) {
+    throw new ConfigError("CSRF_SECRET must be at least 32 characters (e.g. openssl rand -hex 32).");
+  }
   const auditHmacKey = env.AUDIT_HMAC_KEY || undefined;
   if (auditHmacKey !== undefined && auditHmacKey.length < 32) {
     throw new ConfigError("AUDIT_HMAC_KEY must be at least 32 characters (e.g. openssl rand -hex 32).");
@@ -134,8 +151,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminAllow,
     ...(redisUrl ? { redisUrl } : {}),
     ...(auditHmacKey ? { auditHmacKey } : {}),
+    ...(csrfSecret ? { csrfSecret } : {}),
     trustProxy: trustProxy(env.TRUST_PROXY),
     workers: integer(env, "WORKERS", 1, 1, 64),
+    palisade: onOff(env, "PALISADE_MIDDLEWARE"),
+    drainDelayMs: integer(env, "DRAIN_DELAY_MS", nodeEnv === "production" ? 5000 : 0, 0, 600_000),
     databaseFile: env.DATABASE_FILE || `${defaultDataDir}booking.db`,
     logDir,
     nodeEnv,

@@ -31,4 +31,6 @@ export interface AppContext {
   /** Current time; injectable so tests can pin it. */
   now(): Date;
   log: (message: string, detail?: Record<string, unknown>) => void;
+  /** Called after a failed login (the sensitive rate limiter's penalty box counts it). */
+  onLoginFailed?: (req: Request) => unknown;
 }

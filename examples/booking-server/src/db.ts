@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { applyIndexes, tuneSqlite } from "@palisade/sqlite-tuning";
 import Database from "better-sqlite3";
 
 export type DB = Database.Database;
@@ -77,6 +78,28 @@ const MIGRATIONS: string[] = [
   `,
 ];
 
+/**
+ * The reference platform's indexes, applied after the schema migrations through
+ * `applyIndexes` (idempotent, one transaction, ANALYZE after).
+ */
+export const INDEXES = [
+  "CREATE INDEX idx_appointments_start_time ON appointments (start_time)",
+  "CREATE INDEX idx_appointments_status ON appointments (status)",
+  "CREATE INDEX idx_appointments_barber_id ON appointments (barber_id)",
+  "CREATE INDEX idx_appointments_client_id ON appointments (client_id)",
+  "CREATE INDEX idx_appointments_barber_start ON appointments (barber_id, start_time)",
+  "CREATE INDEX idx_appointments_status_start ON appointments (status, start_time)",
+  "CREATE INDEX idx_appointments_created_at ON appointments (created_at)",
+  "CREATE INDEX idx_payments_status ON payments (status)",
+  "CREATE INDEX idx_payments_created_at ON payments (created_at)",
+  "CREATE INDEX idx_payments_user_status ON payments (user_id, status)",
+  "CREATE INDEX idx_payments_appointment_status ON payments (appointment_id, status)",
+  "CREATE INDEX idx_users_role ON users (role)",
+  "CREATE INDEX idx_users_is_active ON users (is_active)",
+  "CREATE INDEX idx_reset_tokens_expires_at ON password_reset_tokens (expires_at)",
+  "CREATE INDEX idx_reset_tokens_used ON password_reset_tokens (used)",
+] as const;
+
 /** The schema version this code expects. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -100,14 +123,15 @@ export function migrate(db: DB): number[] {
   return applied;
 }
 
-/** Opens (creating when needed) the database file with foreign keys on and WAL journaling. */
+/**
+ * Opens (creating when needed) the database file through `tuneSqlite`'s production profile
+ * (WAL, synchronous NORMAL, busy timeout, foreign keys, mmap, cache; every pragma read back),
+ * migrates the schema and applies the indexes.
+ */
 export function openDatabase(file: string): DB {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma("journal_mode = WAL");
-  db.pragma("busy_timeout = 5000");
-  db.pragma("foreign_keys = ON");
-  db.pragma("synchronous = NORMAL");
+  const db = tuneSqlite(new Database(file));
   migrate(db);
+  applyIndexes(db, INDEXES);
   return db;
 }

@@ -1,5 +1,7 @@
 import cluster from "node:cluster";
-import { createBookingApp } from "./app.js";
+import { lifecycle } from "@palisade/health-checks";
+import { createClient } from "redis";
+import { createPlatform } from "./app.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { openDatabase } from "./db.js";
 import { seed } from "./seed.js";
@@ -44,22 +46,53 @@ async function primary(config: Config) {
   process.once("SIGINT", () => stop("SIGTERM"));
 }
 
+/** Connects to Redis in the background: the limiters fail open or closed until it answers. */
+function connectRedis(url: string) {
+  const redis = createClient({ url, disableOfflineQueue: true });
+  redis.on("error", (error: Error) => log("redis error", { error: error.message }));
+  redis.connect().catch((error: Error) => log("redis connect failed", { error: error.message }));
+  return redis;
+}
+
 /** One server process (the only one, or a cluster worker). */
 async function worker(config: Config) {
   const db = openDatabase(config.databaseFile);
   if (cluster.isPrimary) for (const line of await seed(db, config)) log(`seeded ${line}`);
-  const app = createBookingApp({ config, db, log });
-  const { main, redirect, port, httpPort } = await serve(app, config);
+  const redis = config.redisUrl ? connectRedis(config.redisUrl) : undefined;
+  const platform = createPlatform({ config, db, log, ...(redis ? { redis } : {}) });
+  const { main, redirect, port, httpPort } = await serve(platform.app, config);
   const scheme = config.tls ? "https" : "http";
   log(`booking server listening on ${scheme}://localhost:${port}`, {
     database: config.databaseFile,
     env: config.nodeEnv,
+    palisade: config.palisade,
     ...(httpPort !== undefined ? { redirectFrom: `http://localhost:${httpPort}` } : {}),
   });
+  const cleanup = [
+    () => new Promise<void>((resolve) => (redirect ? redirect.close(() => resolve()) : resolve())),
+    () => platform.close(),
+    async () => {
+      if (redis?.isOpen) await redis.quit();
+    },
+    () => db.close(),
+  ];
+  if (platform.health) {
+    // SIGTERM: readiness 503 at once, drain, finish in-flight requests, clean up, exit 0.
+    lifecycle(main, {
+      health: platform.health,
+      drainDelayMs: config.drainDelayMs,
+      shutdownTimeoutMs: 10_000,
+      // In a cluster the primary forwards one SIGTERM; a terminal's Ctrl-C would otherwise reach
+      // the workers twice (directly and forwarded) and force an exit.
+      signals: cluster.isWorker ? ["SIGTERM"] : ["SIGTERM", "SIGINT"],
+      cleanup,
+    });
+    if (cluster.isWorker) process.on("SIGINT", () => {});
+    return;
+  }
   const stop = () => {
-    redirect?.close();
-    main.close(() => {
-      db.close();
+    main.close(async () => {
+      for (const hook of cleanup) await hook();
       process.exit(0);
     });
     main.closeIdleConnections();

@@ -12,7 +12,9 @@ const file = join(dir.path, "booking.db");
 let server: ServerProcess;
 
 beforeAll(async () => {
-  server = await startServer({ WORKERS: "2", DATABASE_FILE: file, LOG_DIR: dir.path });
+  // Clients come through a trusted loopback proxy, each with its own address, as real customers
+  // behind a load balancer would (one address for all would meet the login limit).
+  server = await startServer({ WORKERS: "2", DATABASE_FILE: file, LOG_DIR: dir.path, TRUST_PROXY: "loopback" });
 });
 
 afterAll(async () => {
@@ -20,10 +22,14 @@ afterAll(async () => {
   dir.cleanup();
 });
 
-async function post(path: string, body: unknown, token?: string) {
+async function post(path: string, body: unknown, client: number, token?: string) {
   const res = await fetch(`${server.url}${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      "content-type": "application/json",
+      "x-forwarded-for": `198.51.100.${client + 1}`,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
@@ -40,8 +46,8 @@ describe("WORKERS=2", () => {
     const tokens = await Promise.all(
       Array.from({ length: 16 }, async (_, i) => {
         const email = `cluster${i}@example.com`;
-        await post("/api/auth/register", { email, password: "cluster-pass-1", name: `Cluster ${i}` });
-        return (await post("/api/auth/login", { email, password: "cluster-pass-1" })).body.token as string;
+        await post("/api/auth/register", { email, password: "cluster-pass-1", name: `Cluster ${i}` }, i);
+        return (await post("/api/auth/login", { email, password: "cluster-pass-1" }, i)).body.token as string;
       }),
     );
     expect(tokens.every(Boolean)).toBe(true);

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { tempDir } from "@palisade/test-utils";
 import type { Express } from "express";
 import request from "supertest";
-import { createBookingApp } from "../src/app.js";
+import { createPlatform } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import type { AuditEventName } from "../src/context.js";
 import { type DB, openDatabase } from "../src/db.js";
@@ -18,30 +18,33 @@ export interface TestServer {
   db: DB;
   file: string;
   events: { name: AuditEventName; detail: Record<string, unknown> }[];
-  cleanup(): void;
+  cleanup(): Promise<void>;
   login(email: string, password?: string): Promise<string>;
 }
 
 /** The booking app on a fresh seeded SQLite file in a temp dir, with admin@example.com as admin. */
-export async function bookingServer(): Promise<TestServer> {
+export async function bookingServer({ relaxedLimits = false } = {}): Promise<TestServer> {
   const dir = tempDir("booking-test-");
   const file = join(dir.path, "booking.db");
   const config = loadConfig({ NODE_ENV: "test", DATABASE_FILE: file, LOG_DIR: dir.path });
   const db = openDatabase(file);
   await seed(db, { adminEmail: "admin@example.com", adminPassword: "admin-password-1" });
   const events: TestServer["events"] = [];
-  const app = createBookingApp({
+  const platform = createPlatform({
     config,
     db,
+    relaxedLimits,
     now: () => NOW,
     audit: (_req, name, detail) => events.push({ name, detail }),
   });
+  const app = platform.app;
   return {
     app,
     db,
     file,
     events,
-    cleanup() {
+    async cleanup() {
+      await platform.close();
       db.close();
       dir.cleanup();
     },

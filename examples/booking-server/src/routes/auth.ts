@@ -42,7 +42,7 @@ export function authRoutes(ctx: AppContext): Router {
     const ok = await verifyPassword(secret.slice(0, 200), user?.password_hash ?? DUMMY_HASH);
     if (!user || !ok || user.is_active !== 1) {
       ctx.audit(req, "authn_login_fail", { email: address, reason: user ? "bad_password" : "unknown_account" });
-      res.locals.loginFailed = true;
+      await ctx.onLoginFailed?.(req);
       throw new HttpError(401, "Email or password is wrong.", { reason: "invalid_credentials" });
     }
     const token = newToken();

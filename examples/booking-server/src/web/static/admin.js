@@ -26,7 +26,7 @@ async function loadMetrics() {
   }
 }
 
-// Reads /performance (perf-timing's live stats) and keeps the last minutes of p50, p99 and rate.
+// Reads /performance (perf-timing's live stats over its sliding window) and keeps two minutes of p50, p99 and rate.
 async function samplePerformance() {
   try {
     const stats = await api("GET", "/performance");

@@ -1,0 +1,148 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { findProgram, tempDir } from "@palisade/test-utils";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBookingApp } from "../src/app.js";
+import { loadConfig } from "../src/config.js";
+import { type DB, openDatabase } from "../src/db.js";
+import { seed } from "../src/seed.js";
+
+// `pnpm test:security`: real attack tools against the full stack on 127.0.0.1, bounded in time.
+// sqlmap tries every parameter of the search, availability, login and booking routes; wapiti
+// crawls the pages and attacks what it finds. The per-client limits are raised for the scanner
+// (one address sends thousands of requests) so that the routes themselves are what is tested,
+// not the rate limiter's 429s. What each tool reported goes to test-artifacts/security/.
+
+const artifacts = fileURLToPath(new URL("../../../test-artifacts/security/", import.meta.url));
+const dir = tempDir("booking-attack-");
+let db: DB;
+let server: Server;
+let base: string;
+let token: string;
+const reports: Record<string, unknown> = {};
+
+beforeAll(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  const file = join(dir.path, "booking.db");
+  db = openDatabase(file);
+  await seed(db, {});
+  const config = loadConfig({ NODE_ENV: "production", DATABASE_FILE: file, LOG_DIR: join(dir.path, "logs") });
+  const app = createBookingApp({ config, db, relaxedLimits: true });
+  server = app.listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const login = await fetch(`${base}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "alice@example.com", password: "demo-password-1" }),
+  });
+  token = ((await login.json()) as { token: string }).token;
+});
+
+afterAll(() => {
+  writeFileSync(join(artifacts, "report.json"), `${JSON.stringify(reports, null, 2)}\n`);
+  server?.close();
+  db?.close();
+  dir.cleanup();
+});
+
+const tomorrow = new Date(Date.now() + 24 * 3600_000).toISOString().slice(0, 10);
+
+const SQLMAP_TARGETS = [
+  { name: "search", args: ["-u", () => `${base}/api/search?q=cut`, "-p", "q"] },
+  {
+    name: "availability",
+    args: ["-u", () => `${base}/api/barbers/1*/availability?date=${tomorrow}&serviceId=1`, "-p", "date,serviceId"],
+  },
+  {
+    name: "login",
+    args: [
+      "-u",
+      () => `${base}/api/auth/login`,
+      "--data",
+      '{"email":"alice@example.com","password":"x"}',
+      "-p",
+      "email,password",
+    ],
+  },
+  {
+    name: "booking",
+    args: [
+      "-u",
+      () => `${base}/api/appointments`,
+      "--data",
+      () => JSON.stringify({ barberId: 1, serviceId: 1, startTime: `${tomorrow}T12:00:00.000Z` }),
+      "--headers",
+      () => `Authorization: Bearer ${token}`,
+      "-p",
+      "barberId,serviceId,startTime",
+    ],
+  },
+] as const;
+
+describe("sqlmap --level 3 --risk 2", () => {
+  const sqlmap = findProgram("sqlmap");
+
+  it.each(SQLMAP_TARGETS)("finds nothing injectable in $name", (target, ctx) => {
+    if (!sqlmap.path) return ctx.skip();
+    const out = join(dir.path, `sqlmap-${target.name}`);
+    const args = target.args.map((arg) => (typeof arg === "function" ? arg() : arg));
+    const output = execFileSync(
+      sqlmap.path,
+      [...args, "--batch", "--level", "3", "--risk", "2", "--threads", "4", "--flush-session", "--output-dir", out],
+      { encoding: "utf8", timeout: 420_000, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const verdicts = output.split("\n").filter((line) => /injectable|appears to be|might be/i.test(line));
+    reports[`sqlmap:${target.name}`] = { verdicts, httpErrors: output.match(/\d{3} \([^)]+\) - \d+ times/g) ?? [] };
+    expect(output).not.toMatch(/sqlmap identified the following injection point/);
+    expect(output).toMatch(/do not appear to be injectable|does not seem to be injectable/);
+  });
+});
+
+describe("wapiti", () => {
+  const wapiti = findProgram("wapiti");
+
+  it("reports no vulnerability on the pages and API", (ctx) => {
+    if (!wapiti.path) return ctx.skip();
+    const report = join(dir.path, "wapiti.json");
+    execFileSync(
+      wapiti.path,
+      [
+        "-u",
+        `${base}/`,
+        "-s",
+        `${base}/api/search?q=cut`,
+        "-s",
+        `${base}/api/barbers/1/availability?date=${tomorrow}&serviceId=1`,
+        "--scope",
+        "folder",
+        "-m",
+        "sql,xss,exec,file,csp,http_headers",
+        "--flush-session",
+        "--max-scan-time",
+        "300",
+        "-f",
+        "json",
+        "-o",
+        report,
+      ],
+      {
+        encoding: "utf8",
+        timeout: 420_000,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, HOME: dir.path },
+      },
+    );
+    const result = JSON.parse(readFileSync(report, "utf8")) as {
+      vulnerabilities: Record<string, unknown[]>;
+      anomalies?: Record<string, unknown[]>;
+    };
+    const found = Object.fromEntries(Object.entries(result.vulnerabilities).filter(([, items]) => items.length > 0));
+    reports.wapiti = { vulnerabilities: found, anomalies: result.anomalies };
+    expect(found).toEqual({});
+  });
+});
