@@ -53,7 +53,7 @@ describe("auditLog()", () => {
         route: "/bookings/:id",
         status: 201,
         ip: "127.0.0.1",
-        requestId: res.headers["x-request-id"],
+        reqId: res.headers["x-request-id"],
         level: 30,
       });
       expect(typeof lines[0]!.durationMs).toBe("number");
@@ -129,7 +129,7 @@ describe("auditLog()", () => {
         const res = await request(app).get("/ctx");
         const id = res.headers["x-request-id"];
         expect(res.body).toEqual({ seen: [id, id, id], id });
-        expect(stream.withMsg("repository loaded")[0]).toMatchObject({ requestId: id, row: "x" });
+        expect(stream.withMsg("repository loaded")[0]).toMatchObject({ reqId: id, row: "x" });
       } finally {
         sqlite.cleanup();
       }
@@ -273,7 +273,7 @@ describe("auditLog()", () => {
         severity: "WARN",
         level: 40,
         source: "@palisade/access-control",
-        requestId: res.headers["x-request-id"],
+        reqId: res.headers["x-request-id"],
         route: "/admin",
         method: "GET",
         detail: { reason: "ip" },
@@ -299,7 +299,7 @@ describe("auditLog()", () => {
         severity: "INFO",
         userId: "client-1",
         route: "/bookings",
-        requestId: res.headers["x-request-id"],
+        reqId: res.headers["x-request-id"],
         detail: { bookingId: 9 },
       });
       expect(records[1]!.hmac).toMatch(/^[0-9a-f]{64}$/);
@@ -401,7 +401,7 @@ describe("auditLog()", () => {
       const errors = stream.lines.filter((line) => line.err);
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatchObject({
-        requestId: "incident-1",
+        reqId: "incident-1",
         incidentId: "incident-1",
         route: "/boom",
         status: 500,

@@ -19,7 +19,7 @@ import {
   type TrustFunction,
   warnOnce,
 } from "@palisade/core";
-import type { RequestHandler } from "express";
+import type { ErrorRequestHandler, RequestHandler } from "express";
 import { type DestinationStream, type Logger, pino } from "pino";
 import { pinoHttp } from "pino-http";
 import { keyBytes } from "./chain.js";
@@ -84,7 +84,7 @@ export interface RequestContext {
   readonly requestId: string;
   /** Set it once the user is known; request lines and audit records carry it. */
   userId: string | undefined;
-  /** The request-bound child logger: every line carries `requestId`. */
+  /** The request-bound child logger: every line carries `reqId`. */
   readonly logger: Logger;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -158,7 +158,7 @@ export function getRequestContext(): RequestContext | undefined {
 }
 
 /**
- * The request-bound logger inside a request (its lines carry `requestId`), otherwise the
+ * The request-bound logger inside a request (its lines carry `reqId`), otherwise the
  * application logger of the most recent `auditLog()` (or a plain stdout logger before any).
  *
  * @example
@@ -474,7 +474,7 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
       if (extra.source !== undefined) entry.source = extra.source;
       if (req) {
         const context = contextOf(req);
-        if (context) entry.requestId = context.requestId;
+        if (context) entry.reqId = context.requestId;
         entry.method = req.method;
         entry.route = routeOf(req as Req) ?? pathOf(req);
         entry.ip = ipOf(req);
@@ -550,7 +550,7 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
     // pino-http binds the request to a child logger per request; a private key whose serializer
     // drops it keeps that free and leaves `req` in application logs alone.
     serializers: { palisadeRequest: () => undefined },
-    customAttributeKeys: { req: "palisadeRequest", reqId: "requestId", responseTime: "durationMs" },
+    customAttributeKeys: { req: "palisadeRequest", responseTime: "durationMs" },
     genReqId: (req) => (req as { id?: string }).id ?? generateId(),
     customLogLevel: (_req, res, error) =>
       error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
@@ -639,14 +639,14 @@ function statusOf(error: HttpError | undefined): number {
  * // ... routes ...
  * app.use(errorHandler());
  */
-export function errorHandler(options: Readonly<ErrorHandlerOptions> = {}) {
+export function errorHandler(options: Readonly<ErrorHandlerOptions> = {}): ErrorRequestHandler {
   const check = optionChecks("errorHandler");
   check.object("", options, ERROR_HANDLER_KEYS);
   const productionOption =
     options.production === undefined ? undefined : check.boolean("production", options.production, false);
   const logged = new WeakSet<object>();
 
-  return function auditLogErrorHandler(
+  function auditLogErrorHandler(
     thrown: unknown,
     req: IncomingMessage,
     res: ServerResponse,
@@ -670,7 +670,7 @@ export function errorHandler(options: Readonly<ErrorHandlerOptions> = {}) {
         method: req.method,
         route: routeOf(req as Req) ?? pathOf(req),
         incidentId,
-        ...(context ? {} : { requestId: incidentId }),
+        ...(context ? {} : { reqId: incidentId }),
       };
       try {
         if (status >= 500) log.error(entry, "request error");
@@ -689,5 +689,6 @@ export function errorHandler(options: Readonly<ErrorHandlerOptions> = {}) {
       ...(UUID.test(incidentId) ? { instance: `urn:uuid:${incidentId}` } : {}),
       incidentId,
     });
-  };
+  }
+  return auditLogErrorHandler as ErrorRequestHandler;
 }
