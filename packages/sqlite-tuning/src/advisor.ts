@@ -208,7 +208,12 @@ function createSql(name: string, table: string, columns: readonly string[]): str
   return `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(name)} ON ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(", ")})`;
 }
 
-function candidates(usage: TableUsage, problem: PlanProblem, covering: number, rowid: string | undefined): string[][] {
+function candidates(
+  usage: TableUsage,
+  problems: readonly PlanProblem[],
+  covering: number,
+  rowid: string | undefined,
+): string[][] {
   const { equality, joins, range, order } = usage;
   const orderColumns = order.map((term) => term.column);
   const list: string[][] = [];
@@ -217,7 +222,11 @@ function candidates(usage: TableUsage, problem: PlanProblem, covering: number, r
     const unique = columns.filter((column, i) => columns.indexOf(column) === i && column !== rowid);
     if (unique.length > 0 && !list.some((c) => c.join() === unique.join())) list.push(unique);
   };
-  if (problem.kind === "automatic-index" && problem.columns?.length) add([...problem.columns]);
+  for (const problem of problems) {
+    if (problem.kind === "automatic-index" && problem.columns?.length) add([...problem.columns]);
+  }
+  // Extra columns after an ORDER BY that ends with the rowid would break that order.
+  const orderEndsWithRowid = orderColumns.length > 0 && orderColumns[orderColumns.length - 1] === rowid;
   const base: string[][] = [];
   if (orderColumns.length > 0) base.push([...equality, ...orderColumns]);
   if (range.length > 0) base.push([...equality, range[0]!]);
@@ -231,19 +240,13 @@ function candidates(usage: TableUsage, problem: PlanProblem, covering: number, r
     const extra = usage.columns
       ? [...usage.columns].filter((column) => !columns.includes(column) && column !== rowid)
       : undefined;
-    if (covering > 0 && extra && extra.length > 0 && extra.length <= covering) add([...columns, ...extra]);
+    const keepsOrder = !(orderEndsWithRowid && orderColumns.every((column) => columns.includes(column)));
+    if (covering > 0 && keepsOrder && extra && extra.length > 0 && extra.length <= covering) {
+      add([...columns, ...extra]);
+    }
     add(columns);
   }
   return list;
-}
-
-function stillHasProblem(plan: readonly PlanLine[], problem: PlanProblem, alias: string): boolean {
-  // A scan and an automatic index are the same problem: no usable index on that table.
-  return planProblems(plan).some((other) =>
-    problem.kind === "temp-b-tree"
-      ? other.kind === "temp-b-tree"
-      : other.kind !== "temp-b-tree" && other.name === alias,
-  );
 }
 
 /** How many WHERE terms the index search on `alias` uses (0 when it is not searched). */
@@ -333,6 +336,7 @@ export function adviseIndexes(db: SqliteDatabase, options: Readonly<AdviseOption
 
     queries.forEach((sql, q) => {
       const usages = tableUsage(sql, columnsOf);
+      const byUsage = new Map<TableUsage, { problems: PlanProblem[]; findings: IndexFinding[] }>();
       for (const problem of planProblems(originalPlans[q]!)) {
         const usage =
           problem.kind === "temp-b-tree"
@@ -349,40 +353,55 @@ export function adviseIndexes(db: SqliteDatabase, options: Readonly<AdviseOption
         if (problem.columns) finding.columns = problem.columns;
         findings.push(finding);
         if (!usage) continue;
-        // Already fixed by an index proposed for an earlier finding, serving every filter?
-        const current = explainQueryPlan(scratch.db, sql);
+        const group = byUsage.get(usage) ?? { problems: [], findings: [] };
+        group.problems.push(problem);
+        group.findings.push(finding);
+        byUsage.set(usage, group);
+      }
+
+      for (const [usage, group] of byUsage) {
+        const reason = (kind: string) => `${kind} in: ${oneLine(sql)}`;
         const wanted = usage.equality.length + (usage.range.length > 0 ? 1 : 0);
-        if (!stillHasProblem(current, problem, usage.alias) && served(current, usage.alias) >= wanted) {
-          const fixer = proposals.find((p) => p.table === usage.table && explainMentions(scratch.db, sql, p.name));
-          if (fixer) {
+        const sorts = group.problems.some((problem) => problem.kind === "temp-b-tree");
+        // Problems of this table reference left in a plan: scans or automatic indexes of
+        // it, plus a sort when the query's ORDER BY is on it.
+        const left = (plan: readonly PlanLine[]) =>
+          planProblems(plan).filter((problem) =>
+            problem.kind === "temp-b-tree" ? sorts : problem.name === usage.alias,
+          ).length;
+        const current = explainQueryPlan(scratch.db, sql);
+        if (left(current) === 0 && served(current, usage.alias) >= wanted) {
+          // Already solved by an index proposed for an earlier finding.
+          const fixer = proposals.find((p) => p.table === usage.table && mentions(current, p.name));
+          for (const finding of group.findings) {
+            if (!fixer) continue;
             finding.index = fixer.name;
-            fixer.reasons.push(`${problem.kind} in: ${oneLine(sql)}`);
+            fixer.reasons.push(reason(finding.kind));
           }
           continue;
         }
-        const before = current;
-        for (const columns of candidates(usage, problem, covering, rowidColumn(scratch.db, usage.table))) {
+        const scannedNow = planProblems(current).some((p) => p.kind !== "temp-b-tree" && p.name === usage.alias);
+        let best: { columns: string[]; left: number; served: number } | undefined;
+        for (const columns of candidates(usage, group.problems, covering, rowidColumn(scratch.db, usage.table))) {
           const name = indexName(usage.table, columns);
-          const trial = createSql(name, usage.table, columns);
-          scratch.db.exec(trial);
+          if (indexExists(scratch.db, name)) continue;
+          scratch.db.exec(createSql(name, usage.table, columns));
           const after = explainQueryPlan(scratch.db, sql);
-          // Fixed (or serving more of the filter), used, and not just moving the scan elsewhere.
-          const better = stillHasProblem(before, problem, usage.alias)
-            ? !stillHasProblem(after, problem, usage.alias)
-            : !stillHasProblem(after, problem, usage.alias) && served(after, usage.alias) > served(before, usage.alias);
-          if (
-            better &&
-            after.some((line) => line.detail.includes(name)) &&
-            (problem.kind === "temp-b-tree"
-              ? scanCount(after) <= scanCount(before)
-              : scanCount(after) < scanCount(before))
-          ) {
-            const proposal = propose(usage.table, columns, `${problem.kind} in: ${oneLine(sql)}`);
-            finding.index = proposal.name;
-            break;
-          }
           scratch.db.exec(`DROP INDEX ${quoteIdentifier(name)}`);
+          // Used, not just moving the scan to another table, and better than now.
+          if (!mentions(after, name)) continue;
+          if (scannedNow ? scanCount(after) >= scanCount(current) : scanCount(after) > scanCount(current)) continue;
+          const trial = { columns, left: left(after), served: served(after, usage.alias) };
+          const improves = trial.left < left(current) || trial.served > served(current, usage.alias);
+          if (!improves) continue;
+          if (!best || trial.left < best.left || (trial.left === best.left && trial.served > best.served)) best = trial;
+          if (trial.left === 0 && trial.served >= wanted) break;
         }
+        if (!best) continue;
+        const kinds = [...new Set(group.findings.map((finding) => finding.kind))];
+        const proposal = propose(usage.table, best.columns, reason(kinds.join(" + ")));
+        scratch.db.exec(proposal.sql);
+        for (const finding of group.findings) finding.index = proposal.name;
       }
     });
 
@@ -418,8 +437,12 @@ export function adviseIndexes(db: SqliteDatabase, options: Readonly<AdviseOption
   }
 }
 
-function explainMentions(db: SqliteDatabase, sql: string, name: string): boolean {
-  return explainQueryPlan(db, sql).some((line) => line.detail.includes(name));
+function mentions(plan: readonly PlanLine[], name: string): boolean {
+  return plan.some((line) => line.detail.includes(` ${name} `) || line.detail.endsWith(` ${name}`));
+}
+
+function indexExists(db: SqliteDatabase, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?").get(name) !== undefined;
 }
 
 function oneLine(sql: string): string {
