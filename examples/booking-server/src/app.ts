@@ -15,6 +15,7 @@ import type { Config } from "./config.js";
 import type { AppContext, AuditSink } from "./context.js";
 import type { DB } from "./db.js";
 import { HttpError } from "./http-error.js";
+import { logDirCheck, logDirUsable } from "./log-dir.js";
 import { type PaymentProvider, testPaymentProvider } from "./payments.js";
 import { adminRoutes } from "./routes/admin.js";
 import { appointmentRoutes } from "./routes/appointments.js";
@@ -79,8 +80,10 @@ export function createPlatform(options: AppOptions): Platform {
   const json = express.json({ limit: "64kb" });
   if (!palisade) return { app: bareApp(app, ctx, json), close: async () => {} };
 
+  // An unusable LOG_DIR must not take the service down: logs go to stdout and health reports it.
+  const logDir = logDirUsable(config.logDir);
   const logs = auditLog({
-    dir: config.logDir,
+    ...(logDir.ok ? { dir: config.logDir } : {}),
     audit: config.auditHmacKey ? { hmacKey: config.auditHmacKey } : {},
     userId: (req) => (req as express.Request).user?.id,
     production: config.nodeEnv === "production",
@@ -104,6 +107,10 @@ export function createPlatform(options: AppOptions): Platform {
     version: { name: "booking-server", version: "1.0.0" },
   });
   health.registerCheck("sqlite:responseTime", sqliteCheck(options.db), { componentType: "datastore" });
+  health.registerCheck("logs:writable", logDirCheck(config.logDir, logDir.ok ? undefined : logDir.error), {
+    componentType: "system",
+    critical: false,
+  });
   if (options.redis) {
     const redis = options.redis as { ping(): Promise<unknown> };
     health.registerCheck(
