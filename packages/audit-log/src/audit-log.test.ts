@@ -1,3 +1,5 @@
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { emitSecurityEvent, PalisadeConfigError } from "@palisade/core";
 import { recordingLogger, tempDir, tempSqlite } from "@palisade/test-utils";
@@ -5,8 +7,10 @@ import express, { type Express, type RequestHandler } from "express";
 import request from "supertest";
 import { afterEach, describe, expect, it } from "vitest";
 import { type AuditLogMiddleware, audit, auditLog, errorHandler, getRequestContext, logger } from "./audit-log.js";
+import { keyBytes } from "./chain.js";
 import type { AuditLogOptions } from "./options.js";
 import { auditRecords, KEY, memoryStream } from "./test-helpers.js";
+import { verifyAuditTrail } from "./verify.js";
 
 const opened: AuditLogMiddleware[] = [];
 const dirs: { cleanup(): void }[] = [];
@@ -357,6 +361,34 @@ describe("auditLog()", () => {
       } finally {
         if (saved !== undefined) process.env.AUDIT_HMAC_KEY = saved;
       }
+    });
+
+    it("takes the key from audit.hmacKeyFile", () => {
+      const dir = trailDir();
+      const keyFile = join(dir, "..", `${basename(dir)}.key`);
+      writeFileSync(keyFile, `${KEY}\n`);
+      try {
+        const { log } = setup({ dir, audit: { hmacKeyFile: keyFile } });
+        log.event("sys_startup");
+        expect(verifyAuditTrail(dir, keyBytes(KEY))).toMatchObject({ ok: true, records: 2 });
+      } finally {
+        rmSync(keyFile);
+      }
+    });
+
+    it("rejects an unreadable key file at construction", () => {
+      expect(() => auditLog({ dir: trailDir(), audit: { hmacKeyFile: "/nonexistent/audit.key" } })).toThrow(
+        /^auditLog: option `audit.hmacKeyFile` must name a readable key file; ENOENT/,
+      );
+    });
+
+    it("writes no trail with audit.file false", () => {
+      const dir = trailDir();
+      const { log, stream } = setup({ dir, audit: { file: false } });
+      expect(log.event("sys_startup")).toBeUndefined();
+      expect(log.auditFile).toBeUndefined();
+      expect(readdirSync(dir).filter((name) => name.startsWith("audit"))).toEqual([]);
+      expect(stream.withMsg("sys_startup")).toHaveLength(1);
     });
 
     it("takes the key from AUDIT_HMAC_KEY", () => {
