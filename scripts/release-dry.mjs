@@ -225,5 +225,7 @@ if (failures.length > 0) {
   process.exit(1);
 }
 console.log(
-  "\nrelease:dry ok: every public package versions, builds, packs cleanly and installs in the consumer apps.",
+  `\nrelease:dry ok: every public package versions, builds and packs cleanly${
+    skipConsumers ? " (consumer tests skipped)" : ", and the consumer apps install and run the tarballs"
+  }.`,
 );
