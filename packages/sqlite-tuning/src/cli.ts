@@ -20,6 +20,9 @@ Options:
   --help                            show this help
 `;
 
+const PER_CONNECTION =
+  "(only journal_mode is stored in the file; the other pragmas hold per connection: call tuneSqlite() on every open)";
+
 class UsageError extends Error {}
 
 function main(argv: string[]): Promise<number> | number {
@@ -41,9 +44,9 @@ function main(argv: string[]): Promise<number> | number {
         const pragmas = readPragmas(db);
         print(
           pragmas,
-          Object.entries(pragmas)
+          `${Object.entries(pragmas)
             .map(([name, value]) => `${name} = ${value}\n`)
-            .join(""),
+            .join("")}${PER_CONNECTION}\n`,
         );
       } finally {
         db.close();
@@ -115,6 +118,7 @@ async function status(file: string, print: (value: unknown, text: string) => voi
       `pages: ${health.pageCount} x ${health.pageSize} bytes, freelist ${health.freelistCount}`,
       `file: ${health.fileBytes} bytes, wal: ${health.walBytes} bytes`,
       ...Object.entries(pragmas).map(([name, value]) => `${name} = ${value}`),
+      PER_CONNECTION,
       `indexes: ${indexes.length}`,
       ...indexes.map((index) => `  ${index.table}.${index.name}`),
     ];
