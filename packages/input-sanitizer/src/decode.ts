@@ -181,8 +181,15 @@ export function escapeDecode(text: string): string {
     }
     const n = text[i + 1]!;
     if ((n === "x" || n === "X") && hexValue(text, i + 2, 2) >= 0) {
-      out += String.fromCharCode(hexValue(text, i + 2, 2));
-      i += 3;
+      // A run of \xNN escapes is bytes: decode it as (lenient) UTF-8.
+      const bytes: number[] = [];
+      let j = i;
+      while (text[j] === "\\" && (text[j + 1] === "x" || text[j + 1] === "X") && hexValue(text, j + 2, 2) >= 0) {
+        bytes.push(hexValue(text, j + 2, 2));
+        j += 4;
+      }
+      out += bytes.every((b) => b < 0x80) ? String.fromCharCode(...bytes) : decodeBytes(bytes);
+      i = j - 1;
     } else if ((n === "u" || n === "U") && text[i + 2] === "{") {
       const end = text.indexOf("}", i + 3);
       const cp = end > 0 && end - i <= 10 ? hexValue(text, i + 3, end - i - 3) : -1;
@@ -232,6 +239,7 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
   "\u2044": "/",
   "\u2216": "\\",
   "\u29f5": "\\",
+  "\u00a2": '"',
   "\u00bc": "<",
   "\u00be": ">",
   "\u02c2": "<",
@@ -240,16 +248,17 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
   "\u203a": ">",
 };
 const CONFUSABLE_CHARS =
-  /[\u2018\u2019\u201b\u2032\u02bc\u201c\u201d\u201e\u2033\u2215\u2044\u2216\u29f5\u02c2\u02c3\u2039\u203a]/g;
+  /[\u00bc\u00be\u00a2\u2018\u2019\u201b\u2032\u02bc\u201c\u201d\u201e\u2033\u2215\u2044\u2216\u29f5\u02c2\u02c3\u2039\u203a]/g;
 const NEEDS_UNICODE = /[^\u0009\u000a\u000d\u0020-\u007e]/;
 
 /** NFKC (full-width forms), look-alike quotes and slashes, and NUL / zero-width / control characters removed. */
 export function unicodeNormalize(text: string): string {
   if (!NEEDS_UNICODE.test(text)) return text;
+  // Look-alikes first: NFKC would turn the half-byte ¼ into "1⁄4".
   return text
+    .replace(CONFUSABLE_CHARS, (c) => CONFUSABLES[c] ?? c)
     .normalize("NFKC")
-    .replace(INVISIBLE, "")
-    .replace(CONFUSABLE_CHARS, (c) => CONFUSABLES[c] ?? c);
+    .replace(INVISIBLE, "");
 }
 
 /** The `\xbc` / `\xbe` half-byte trick: characters that become `<`/`>` when a proxy strips the high bit. */

@@ -63,6 +63,28 @@ const DATA_BINDING = new Set([
 const PI_ATTACK = /^(?:xml-stylesheet|import|xml:namespace)\b/;
 // CSS that reaches outside a declaration: url(), escapes, comments, braces, bindings.
 const STYLE_TRICK = /url\s{0,16}\(|\\[0-9a-f]|\/\*|[{}[\]]|binding|behaviou?r|@import|&#/i;
+const SPELLED_TAGS = new Set([
+  "script",
+  "form",
+  "dialog",
+  "iframe",
+  "object",
+  "embed",
+  "svg",
+  "style",
+  "img",
+  "body",
+  "input",
+  "frame",
+  "applet",
+  "meta",
+  "link",
+  "base",
+  "math",
+  "video",
+  "audio",
+]);
+const JS_COMMENT = /\/\*[^*]{0,200}\*\//g;
 const UTF7 = /(?:^|[^a-z0-9+])\+?ADw-\s{0,3}[a-z/!]/i;
 
 const URL_ATTRIBUTES = new Set([
@@ -105,6 +127,8 @@ export function dangerousScheme(value: string): boolean {
     compact += value[i]!.toLowerCase();
   }
   const script = /^(?:java|vb|live)script:|^mocha:/.exec(compact);
+  // Control characters inside the scheme name are obfuscation; plain text never has them.
+  if (script && /^\s*[a-z]{0,10}[\t\n\r][a-z\t\n\r]{0,12}:/i.test(value)) return true;
   // "Javascript: the good parts" is a book; code after the scheme has code characters.
   if (script) return SCRIPT_BODY.test(compact.slice(script[0].length));
   return (
@@ -125,13 +149,14 @@ const SCRIPT_BODY = /[(`=\\%&;/[]/;
 const SCHEME_AFTER = /(?:^|[=("'\s])\s{0,16}(?:java|vb|live)script\s{0,16}:/;
 const EVENT_NAME = /^on[a-z]{3,40}$/;
 // Attribute breakout outside a tag: a quote or slash, then `on...=`.
-const BREAKOUT = /["'`]\s{0,16}on[a-z]{3,40}\s{0,16}=/gi;
+const BREAKOUT =
+  /^\s{1,16}on[a-z]{3,40}\s{0,16}=|["'`]\s{0,16}(?:formaction|srcdoc|xlink:href)\s{0,16}=|["'`]\s{0,16}on[a-z]{3,40}\s{0,16}=/gi;
 const BARE_EVENT =
   /(?:^|[\s;])on(?:load|error|click|mouse[a-z]{2,10}|focus[a-z]{0,4}|blur|key[a-z]{2,5}|submit|change|input|toggle|begin|end|start|finish|animation[a-z]{3,9}|transition[a-z]{3,9}|pointer[a-z]{2,10}|drag[a-z]{0,5}|drop|scroll|resize|wheel|copy|cut|paste|zoom|show|hashchange|message|pageshow|popstate|readystatechange|beforeunload|unload|abort|auxclick|contextmenu|dblclick|play|playing|pause|seeked|seeking|search|select|webkit[a-z]{3,40}|[a-z]{3,40}(?=\s{0,16}=\s{0,16}[a-z]{2,20}\s{0,16}[(`]))\s{0,16}=/gi;
 const JS_SINK =
   /\b(?:alert|eval|prompt|confirm|execScript|setTimeout|setInterval|Function|fetch|atob)\s{0,16}(?:\(\s{0,16}(?:[\d'"`/)[]|document|window|location|this|top|self|parent|String|atob|\w+\s{0,16}\.\s{0,16}\w+\s{0,16}\))|`)/g;
 const JS_OBJECT =
-  /\b(?:document\s{0,16}\.\s{0,16}(?:cookie|domain|write|location|body\.innerHTML)|window\s{0,16}\.\s{0,16}(?:location|name|open)|String\s{0,16}\.\s{0,16}fromCharCode|\.constructor\s{0,16}\.\s{0,16}constructor|\.call\s{0,16}`|\.apply\s{0,16}`|top\s{0,16}\[|self\s{0,16}\[|globalThis\s{0,16}\[|Reflect\s{0,16}\.\s{0,16}(?:apply|construct|get)|navigation\s{0,16}\.\s{0,16}navigate|import\s{0,16}\(\s{0,16}['"`])/g;
+  /\.\s{0,16}(?:innerHTML|outerHTML|textContent|insertAdjacentHTML|appendChild)\s{0,16}[=(]|\b(?:window|self|top|parent|document|globalThis|frames|content)\s{0,16}\)?\s{0,16}\[\s{0,16}["'`]|!\s{0,4}!?\s{0,4}\[\s{0,4}\]\s{0,4}[)[+]|\b(?:setTimeout|setInterval|execScript)\s{0,16}\(\s{0,16}\w{1,40}\s{0,16},|\b(?:document\s{0,16}\.\s{0,16}(?:cookie|domain|write|writeln|location|body|querySelector|getElementById|getElementsBy\w{1,20}|createElement|forms|scripts)|window\s{0,16}\.\s{0,16}(?:location|name|open)|String\s{0,16}\.\s{0,16}fromCharCode|\.constructor\s{0,16}\.\s{0,16}constructor|\.call\s{0,16}`|\.apply\s{0,16}`|top\s{0,16}\[|self\s{0,16}\[|globalThis\s{0,16}\[|Reflect\s{0,16}\.\s{0,16}(?:apply|construct|get)|navigation\s{0,16}\.\s{0,16}navigate|import\s{0,16}\(\s{0,16}['"`])/g;
 const CSS_ATTACK =
   /(?::\s{0,16}expression\s{0,16}\(|expression\s{0,16}\(\s{0,16}(?:alert|eval|javascript|document|window)|-moz-binding\s{0,16}:|\bbehaviou?r\s{0,16}:\s{0,16}url|url\s{0,16}\(\s{0,16}['"]?\s{0,16}(?:javascript|vbscript|data:text\/html)\s{0,16}:?|@import\b)/gi;
 const TEMPLATE_SORT =
@@ -163,6 +188,22 @@ export function xssHits(text: string): XssHit[] {
     const nameStart = j;
     while (j < n && /[a-zA-Z0-9:_-]/.test(text[j]!)) j++;
     const name = lower.slice(nameStart, j).replace(/^:+/, "");
+    // `<f o r m`: a tag name spelled out with spaces.
+    if (name.length === 1 && text[j] === " " && /[a-z]/i.test(text[j + 1] ?? "")) {
+      let k = j;
+      let spelled = name;
+      while (
+        text[k] === " " &&
+        /[a-z]/i.test(text[k + 1] ?? "") &&
+        !/[a-z]/i.test(text[k + 2] ?? "") &&
+        spelled.length < 12
+      ) {
+        spelled += lower[k + 1];
+        k += 2;
+      }
+      if (spelled.length >= 3 && SPELLED_TAGS.has(spelled))
+        hits.push({ rule: "xss.spelled-tag", paranoiaLevel: 1, index: i });
+    }
     if (!name) continue;
     const bare = name.includes(":") ? name.slice(name.lastIndexOf(":") + 1) : name;
     if (ALWAYS_DANGEROUS.has(bare)) hits.push({ rule: "xss.dangerous-tag", paranoiaLevel: 1, index: i });
@@ -213,6 +254,8 @@ export function xssHits(text: string): XssHit[] {
       CSS_ATTACK.lastIndex = 0;
     }
   }
+  // JavaScript comments between tokens (`document/*x*/.cookie`) fold away for the script rules.
+  const folded = text.includes("/*") ? text.replace(JS_COMMENT, " ") : text;
   const hasOn = lower.includes("on");
   const hasCall = text.includes("(") || text.includes("`");
   for (const [regex, rule, level, worth] of [
@@ -226,7 +269,10 @@ export function xssHits(text: string): XssHit[] {
   ] as const) {
     if (!worth) continue;
     regex.lastIndex = 0;
-    const m = regex.exec(text);
+    const subject = regex === JS_OBJECT || regex === JS_SINK ? folded : text;
+    const m = regex.exec(subject);
+    // `/manual/document.cookie` is a path segment, not script.
+    if (m && regex === JS_OBJECT && m.index > 0 && subject[m.index - 1] === "/") continue;
     if (m) hits.push({ rule, paranoiaLevel: level, index: m.index });
     regex.lastIndex = 0;
   }
@@ -239,6 +285,7 @@ export function xssHits(text: string): XssHit[] {
 }
 
 export const HTML_REGEXES: readonly RegExp[] = [
+  JS_COMMENT,
   PI_ATTACK,
   STYLE_TRICK,
   UTF7,

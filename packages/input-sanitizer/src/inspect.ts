@@ -2,7 +2,7 @@ import { optionChecks } from "@palisade/core";
 import { variantsOf } from "./decode.js";
 import { xssHits } from "./html.js";
 import { type Finding, type InspectOptions, KINDS, type Kind, PARANOIA_LEVELS, type ParanoiaLevel } from "./options.js";
-import { type Location, type RuleHit, ruleHits, shellNormalize } from "./rules.js";
+import { type Location, mayBeCommand, type RuleHit, ruleHits, shellNormalize } from "./rules.js";
 import { sqlHits } from "./sql.js";
 
 /** Options of `inspect`, validated once. */
@@ -28,7 +28,7 @@ const FRAGMENT_LENGTH = 80;
 // they only need the keyword-free key rules and the schema-object check.
 const PLAIN = /^[\p{L}\p{N} _.,@+-]*$/u;
 const PLAIN_NEEDS_RULES =
-  /_proto_|information_schema|sysobjects|msys|pg_|sqlite_|xp_|sp_|@@|^(?:select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|waitfor|shutdown|grant|revoke|replace|load|handler|union)\b|\b(?:union|select|sleep|benchmark|order by|group by|having|where|into|waitfor|exec|between|sounds|case)\b|--/i;
+  /_proto_|information_schema|sysobjects|msys|pg_|sqlite_|xp_|sp_|@@|^(?:select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|waitfor|shutdown|grant|revoke|replace|load|handler|union)\b|\b(?:document|window|union|select|sleep|benchmark|order by|group by|having|where|into|waitfor|exec|between|sounds|case)\b|--/i;
 
 function truncate(text: string, index: number): string {
   const start = Math.max(0, Math.min(index, text.length - 1));
@@ -58,7 +58,7 @@ export function inspectWith(value: string, compiled: CompiledInspect, location: 
     seen.add(rule);
     findings.push({ kind, rule, paranoiaLevel, fragment, decodings });
   };
-  if (PLAIN.test(text) && !PLAIN_NEEDS_RULES.test(text) && location !== "key") return findings;
+  if (PLAIN.test(text) && !PLAIN_NEEDS_RULES.test(text) && !mayBeCommand(text) && location !== "key") return findings;
 
   const variants = variantsOf(text);
   // Lowest paranoia level first, so a rule reported at level 1 is not first seen at 3.
@@ -79,10 +79,7 @@ export function inspectWith(value: string, compiled: CompiledInspect, location: 
         });
       }
     }
-    if (
-      kinds.has("xss") &&
-      (t.includes("<") || t.includes("=") || t.includes(":") || t.includes("(") || t.includes("`"))
-    ) {
+    if (kinds.has("xss")) {
       for (const hit of xssHits(t)) {
         pending.push({
           kind: "xss",

@@ -15,10 +15,10 @@ export type Location = "value" | "key" | "header" | "path";
 
 // Programs whose names are not English words: a separator and the name is enough.
 const TECH_COMMANDS =
-  "whoami|uname|ifconfig|ipconfig|netstat|wget|curl|ncat|netcat|nc|bash|zsh|ksh|csh|tcsh|sh|powershell|pwsh|cmd|cmd\\.exe|python[23]?|nslookup|systeminfo|lastlog|getent|hostname|chmod|chown|chgrp|passwd|tftp|telnet|ssh|scp|base64|xterm|nohup|sudo|awk|gawk|sed|grep|egrep|fgrep|pwd|printenv|uptime|mkdir|rmdir|xxd|hexdump|tar|gzip|bzip2|crontab|useradd|usermod|userdel|tasklist|taskkill|wmic|certutil|bitsadmin|mshta|rundll32|regsvr32|cscript|wscript|vssadmin|schtasks|netsh|killall|pkill|traceroute|tracert|iptables|nmap|socat|openssl|gcc|javac|jrunscript|tclsh|xargs|whereis|readlink|lsof|dmesg|sysctl|modprobe|busybox|apt-get|yum|dpkg|rpm|systemctl|journalctl|aa-disable|aa-exec|ifup|ifdown|mkfifo|mknod|chattr|lsattr|strace|ltrace|gdb|tcpdump|ngrep|msfconsole|msfvenom|net\\.exe|reg\\.exe|sc\\.exe|diskpart|bcdedit|icacls|cacls|attrib|takeown|runas|wevtutil|fsutil|forfiles|findstr|getfacl|setfacl|ulimit|shopt|unalias|typeset|tmux|nproc|lscpu|lsblk|blkid|fdisk|umount|useradd|visudo|ssh-keygen|scp|sftp|smbclient|rpcclient|ldapsearch|psql|sqlite3|redis-cli|kubectl|vim|nano|emacs|md5sum|sha1sum|sha256sum|uuencode|xxd|unzip|7z|rar|unrar";
+  "whoami|sysinfo|uname|ifconfig|ipconfig|netstat|wget|curl|ncat|netcat|nc|bash|zsh|ksh|csh|tcsh|sh|powershell|pwsh|cmd|cmd\\.exe|python[23]?(?:\\.\\d{1,2})?|nslookup|systeminfo|lastlog|getent|hostname|chmod|chown|chgrp|passwd|tftp|telnet|ssh|scp|base64|xterm|nohup|sudo|awk|gawk|sed|grep|egrep|fgrep|pwd|printenv|uptime|mkdir|rmdir|xxd|hexdump|tar|gzip|bzip2|crontab|useradd|usermod|userdel|tasklist|taskkill|wmic|certutil|bitsadmin|mshta|rundll32|regsvr32|cscript|wscript|vssadmin|schtasks|netsh|killall|pkill|traceroute|tracert|iptables|nmap|socat|openssl|gcc\\d{0,2}(?:\\.\\d)?|javac|jrunscript|tclsh|xargs|whereis|readlink|lsof|dmesg|sysctl|modprobe|busybox|apt-get|yum|dpkg|rpm|systemctl|journalctl|aa-disable|aa-exec|ifup|ifdown|mkfifo|mknod|chattr|lsattr|strace|ltrace|gdb|tcpdump|ngrep|msfconsole|msfvenom|net\\.exe|reg\\.exe|sc\\.exe|diskpart|bcdedit|icacls|cacls|attrib|takeown|runas|wevtutil|fsutil|forfiles|findstr|getfacl|setfacl|ulimit|shopt|unalias|typeset|tmux|nproc|lscpu|lsblk|blkid|fdisk|umount|useradd|visudo|ssh-keygen|scp|sftp|smbclient|rpcclient|ldapsearch|psql|sqlite3|redis-cli|kubectl|vim|nano|emacs|md5sum|sha1sum|sha256sum|uuencode|xxd|unzip|7z|rar|unrar|ansible|ansible-[a-z]{2,12}|chef-[a-z]{2,10}|chef|cscli|flock|cpulimit|base32|base58|comm|rmt|rmt-[a-z]{2,6}|trap|lastlogin|aptitude|htop|regedit|bcdboot|c89|c99|irb|pry|jshell|scala|groovy|php-cgi|php-fpm|phar|composer|rake|cargo|rustc|deno|bun|yarn|pnpm|npx|lldb|radare2|r2|objdump|readelf|nm|ldd|valgrind|setarch|taskset|ionice|chroot|unshare|nsenter|capsh|setcap|getcap|runuser|pkexec|doas|su|sudoedit|anacron|systemd-run|initctl|update-rc.d|chkconfig|insmod|rmmod|lsmod|kmod|depmod|ip6tables|nft|ufw|firewall-cmd|tshark|wireshark|ettercap|arping|hping3|fping|mtr|nping|whois|curlie|httpie|aria2c|axel|lftp|ncftp|tnftp|sshpass|autossh|plink|putty|pscp|psftp|mosh|stunnel|proxychains|torify|openvpn|wg|iptables-save|iptables-restore|xfreerdp|rdesktop|smbmap|crackmapexec|impacket-[a-z]{2,20}|mimikatz|bloodhound|responder|hashcat|hydra|medusa|sqlmap|nikto|dirb|wfuzz|gobuster|searchsploit|setoolkit|certbot|keytool|jarsigner|gpg|gpg2|ssh-keyscan|ssh-add|ssh-agent|ssh-copy-id|sftp-server|rsync|rclone|s3cmd|aws|gcloud|gsutil|helm|docker-compose|podman|buildah|ctr|crictl|lxc|lxd|virsh|qemu-[a-z0-9_-]{2,20}|vagrant|terraform|packer|consul|nomad|etcdctl|zkcli|mysqldump|pg_dump|pg_dumpall|pg_restore|mongodump|mongorestore|mongosh|redis-server|memcached|sqlcmd|osql|isql|bcp|certreq|cmdkey|dnscmd|esentutl|extrac32|ftp.exe|gpscript|ie4uinit|installutil|makecab|msbuild|msconfig|msdt|msiexec|odbcconf|pcalua|pcwrun|pktmon|presentationhost|psexec|psexec64|rasautou|regasm|regedt32|register-cimprovider|regsvcs|rpcping|runonce|sc.exe|scriptrunner|syncappvpublishingserver|tttracer|verclsid|wlrmdr|wsl|wslconfig|wsreset|xwizard|iex|iwr|iwmi|irm|invoke-[a-z]{3,20}|get-wmiobject|start-process|set-mppreference|add-mppreference|new-object|lastb|faillog|chpasswd|newusers|adduser|deluser|addgroup|gpasswd|pwck|grpck|sestatus|setenforce|getenforce|auditctl|aureport|ausearch|tune2fs|debugfs|e2fsck|mkfs|mkswap|swapon|swapoff|losetup|cryptsetup|dmsetup|lvm|pvcreate|vgcreate|lvcreate|zfs|zpool|btrfs|xfs_[a-z]{2,10}|fsck|partprobe|parted|sfdisk|gdisk|hdparm|smartctl|dmidecode|lshw|lspci|lsusb|inxi|neofetch|screenfetch|busctl|dbus-send|gsettings|xdotool|xclip|xsel|xinput|xrandr|xset|xhost|startx|xinit|vncviewer|vncserver|x11vnc|tigervnc|remmina";
 // English words that are also programs: they need an argument that looks like one.
 const WORD_COMMANDS =
-  "cat|find|sort|head|tail|echo|printf|sleep|ping|kill|type|set|export|alias|history|cut|tee|touch|free|top|who|last|finger|users|groups|which|file|host|dir|make|ln|ip|net|reg|sc|dd|cc|mv|cp|copy|move|del|erase|start|call|shutdown|reboot|halt|locate|stat|time|date|diff|uniq|tr|du|df|ss|su|w|at|for|if|rename|replace|print|open|read|wait|yes|test|true|false|logout|exit|chdir|cd|pushd|popd|title|color|path|more|dash|perl|ruby|php|node|ls|id|ps|env|rm|lua|perf|ver|vol|tree|arp|dig|unset|declare|exec|eval|source|timeout|watch|screen|mount|rsync|ftp|mysql|mongo|docker|vi|ed|less|od|strings|tac|nl|wc|pico|zip|expect|pip|npm|gem";
+  "cat|find|sort|head|tail|echo|printf|sleep|ping|kill|type|set|export|alias|history|cut|tee|touch|free|top|who|last|finger|users|groups|which|file|host|dir|make|ln|ip|net|reg|sc|dd|cc|mv|cp|copy|move|del|erase|start|call|shutdown|reboot|halt|locate|stat|time|date|diff|uniq|tr|du|df|ss|su|w|at|for|if|rename|replace|print|open|read|wait|yes|test|true|false|logout|exit|chdir|cd|pushd|popd|title|color|path|more|dash|perl|ruby|php|node|ls|id|ps|env|rm|lua|perf|ver|vol|tree|arp|dig|unset|declare|exec|eval|source|timeout|watch|screen|mount|rsync|ftp|mysql|mongo|docker|vi|ed|less|od|strings|tac|nl|wc|pico|zip|expect|pip|npm|gem|expand|go|service|bundle|vault|nice|xargs|strace|nohup|sudo|command|builtin|goto|md|mkdir|rd|ren|attrib|cls|assoc|ftype|prompt";
 
 const SEPARATOR = "(?:[;|`\\n\\r]|&&?|\\$\\(|\\$\\{|\\|\\||%0a|\\bthen\\b|\\bdo\\b)";
 // Optional path prefix (/bin/, /usr/bin/, C:\Windows\System32\).
@@ -32,9 +32,14 @@ const WORD_AFTER_SEPARATOR = new RegExp(
   "i",
 );
 const COMMAND_AT_START = new RegExp(
-  `^\\s{0,16}${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})\\s{1,16}(?:-{1,2}[a-z]|/[a-z]|[.~]{1,2}/|\\$[a-z{(]|%[a-z])`,
+  `^\\s{0,16}${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})\\s{1,16}(?:-{1,2}[a-z]|/[a-z]|[.~]{1,2}/|\\$[a-z{(]|%[a-z]|[a-z]:\\\\|https?://|\\d{1,6}\\s{0,4}$|(?:${TECH_COMMANDS})\\s{0,4}$)`,
   "i",
 );
+// Windows administration verbs: `net user x /add`, `reg add HKLM\...`, `sc stop x`.
+const WINDOWS_VERB =
+  /(?:^|[;|&`]\s{0,16})(?:net(?:\.exe)?\s{1,16}(?:user|localgroup|group|view|share|use|start|stop|session|accounts|config)\b|reg(?:\.exe)?\s{1,16}(?:add|query|delete|save|export|import)\s{1,16}\S|sc(?:\.exe)?\s{1,16}(?:query|stop|start|create|config|delete)\s{1,16}\S|netsh\s{1,16}(?:firewall|advfirewall|interface|wlan|http)\b)/i;
+// A quote that closes a shell string, then a program: `' whoami`.
+const QUOTE_COMMAND = new RegExp(`["']\\s{0,16}(?:${TECH_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`, "i");
 const TECH_AT_START = new RegExp(`^\\s{0,16}${PREFIX}(?:${TECH_COMMANDS})(?:$|\\s{1,16}\\S)`, "i");
 const SUBSTITUTION = new RegExp(
   `(?:\`|\\$\\()\\s{0,16}${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`,
@@ -47,20 +52,55 @@ const WINDOWS_SHELL =
 const CODE_EXEC_CALL =
   /\b(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|spawn|spawnSync|execSync|execFile|os\.system|os\.popen|subprocess\.(?:call|run|Popen|check_output))\s{0,16}\(\s{0,16}["'`$@]/i;
 const UNIX_PATH_EXEC = /(?:^|[\s;|&`(])\/(?:bin|usr\/bin|usr\/local\/bin|sbin|usr\/sbin)\/[a-z]{2,20}\b/;
-const IFS = /\$\{?IFS\}?|\$@|\$\*|\$[0-9]/g;
+const IFS = /\$\{?IFS\}?|\$@|\$\*|\$[0-9]|\$\{[a-z_]{1,20}\}|\$[a-z_][a-z0-9_]{0,20}(?=\s)/g;
 const QUOTE_IN_WORD = /([a-zA-Z/])(?:''|""|\\|'(?=[a-zA-Z])|"(?=[a-zA-Z]))/g;
 const BRACE_LIST = /\{([\w./-]{1,40}),([^{}]{0,200})\}/g;
+// Brace expansion inside a word: `c{a,oun}t` -> "cat count", `{,ifconfig}` -> "ifconfig".
+const BRACE_WORD = /([\w./-]{0,40})\{([\w./-]{0,40}(?:,[\w./-]{0,40}){1,8})\}([\w./-]{0,40})/g;
+// Shell globs standing in for letters: `/etc/pas[s]wd`, `/bi[n]/bash`, `/[e//]tc`.
+const GLOB_CLASS = /\[!?\^?([a-z])[^\]]{0,20}\]/gi;
+const SHELL_EXPANSION =
+  /[<>]\(\s{0,16}[a-z]{2,20}[\s)]|\$\[|\$\(\(|\$\{[\w!#]{1,40}[#%:/^,~@]|(?:^|[\s;|&])\$\{?[A-Z_]{2,20}\}?\s{1,16}-[a-z]|\w<<<|\/dev\/(?:tcp|udp)\/|^\s{0,16}alias\s{1,16}[^=\s]{1,40}=/i;
+// `\ls`: a backslash skips shell aliases.
+const ESCAPED_COMMAND = new RegExp(`^\\s{0,16}\\\\(?:${TECH_COMMANDS}|${WORD_COMMANDS})(?=$|\\s)`, "i");
+const BATCH =
+  /^\s{0,16}(?:@\s{0,4}|)(?:if\s{1,16}(?:\/i\s{0,16}|)(?:not\s{1,16}|)(?:\S{1,60}\s{0,16}(?:===?|\s(?:equ|neq|lss|leq|gtr|geq)\s)|\(|cmdextversion\b)|for\s{1,16}(?:\/[dlrf]\s{1,16}|)%%?~?\w\s{1,16}in\s{0,16}\()/i;
+const POWERSHELL =
+  /\b(?:invoke-(?:webrequest|expression|wmimethod|restmethod|command|item)|start-process|new-object\s{1,16}(?:system\.|)net\.webclient|downloadstring|downloadfile|frombase64string)\b|(?:^|[;|&(])\s{0,16}(?:iex|iwr|iwmi|irm)\b/i;
+const WRAPPED_COMMAND = new RegExp(
+  `^\\s{0,16}(?:time|strace|ltrace|nohup|timeout|nice|env|sudo|xargs|exec|command|builtin|watch|doas|unbuffer|stdbuf|setsid|chroot|flock|cpulimit)(?:\\s{1,16}-{1,2}[\\w=.-]{1,20}|\\s{1,16}\\d{1,6}|\\s{1,16}/)?\\s{1,16}(?:${TECH_COMMANDS})(?=$|[\\s<>|;&\`)'"])`,
+  "i",
+);
 
 /** Shell quote removal: `c''at`, `c\at`, `w"h"o"am"i`, `${IFS}`, `{cat,/etc/passwd}`. */
 export function shellNormalize(text: string): string {
-  if (!/['"\\$]|\{[^}]{0,40},/.test(text)) return text;
+  if (!/['"\\$[]|\{[^}]{0,40},/.test(text)) return text;
   return text
     .replace(IFS, " ")
     .replace(QUOTE_IN_WORD, "$1")
+    .replace(GLOB_CLASS, "$1")
+    .replace(BRACE_WORD, (_m, pre: string, list: string, post: string) =>
+      list
+        .split(",")
+        .filter((item) => item !== "")
+        .map((item) => `${pre}${item}${post}`)
+        .join(" "),
+    )
     .replace(BRACE_LIST, (_m, a: string, b: string) => `${a} ${b.replace(/,/g, " ")}`);
 }
 
-function commandHits(text: string, hits: RuleHit[]): void {
+const FLAG_ARGUMENT = /^(?:-{1,2}[a-z]|\/[a-z]|[.~]{1,2}\/|https?:\/\/|[a-z]:\\)/i;
+
+/** A program at the start, with a flag, path or URL among its first arguments: `ansible all -m ping`. */
+function commandLine(text: string): boolean {
+  const words = text
+    .trimStart()
+    .slice(0, 200)
+    .split(/\s{1,16}/, 6);
+  return words.length > 1 && TECH_AT_START.test(text) && words.slice(1).some((w) => FLAG_ARGUMENT.test(w));
+}
+
+function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
   const add = (rule: string, level: ParanoiaLevel, m: RegExpExecArray | null) => {
     if (m) hits.push({ kind: "command-injection", rule, paranoiaLevel: level, index: m.index, length: m[0].length });
   };
@@ -68,7 +108,15 @@ function commandHits(text: string, hits: RuleHit[]): void {
   add("cmd.separator-command", 1, WORD_AFTER_SEPARATOR.exec(text));
   add("cmd.substitution", 1, SUBSTITUTION.exec(text));
   add("cmd.command-line", 1, COMMAND_AT_START.exec(text));
-  add("cmd.command-line", 2, TECH_AT_START.exec(text));
+  const line = TECH_AT_START.exec(text);
+  add("cmd.command-line", obfuscated || (line && commandLine(text)) ? 1 : 2, line);
+  add("cmd.windows", 1, WINDOWS_VERB.exec(text));
+  add("cmd.expansion", 1, SHELL_EXPANSION.exec(text));
+  add("cmd.expansion", 1, ESCAPED_COMMAND.exec(text));
+  add("cmd.windows", 1, BATCH.exec(text));
+  add("cmd.powershell", 1, POWERSHELL.exec(text));
+  add("cmd.command-line", 1, WRAPPED_COMMAND.exec(text));
+  add("cmd.quote-command", 1, QUOTE_COMMAND.exec(text));
   add("cmd.shellshock", 1, SHELLSHOCK.exec(text));
   add("cmd.ssi", 1, SSI.exec(text));
   add("cmd.windows", 1, WINDOWS_SHELL.exec(text));
@@ -223,12 +271,12 @@ const LDAP =
   /\)\s{0,16}[&|!]?\s{0,16}\(\s{0,16}(?:[&|!]|[a-zA-Z][\w.-]{0,40}\s{0,16}[~<>]?=)|^\s{0,16}\(\s{0,16}[&|!]\s{0,16}\(|\)\s{0,16}\(\s{0,16}[&|!]\s{0,16}\)?\s{0,16}$|\*\s{0,16}\)\s{0,16}[&|!]?\s{0,16}\(|\)\s{0,16}[!&|]\s{0,16}\(\s{0,16}[a-zA-Z][\w.-]{0,40}\s{0,16}[~<>]?=/;
 
 const XXE =
-  /<!ENTITY\b|<!DOCTYPE[^>[]{0,400}\[|\bSYSTEM\s{1,16}["'](?:file|https?|php|expect|jar|netdoc|gopher|ftp|data):|<xi:include\b|\bxmlns:xi\s{0,16}=/i;
+  /<?!ENTITY\s{1,16}%?\s{0,16}[\w.-]{1,60}\s{1,16}(?:SYSTEM|PUBLIC|["'])|\bxsi:schemaLocation\s{0,16}=\s{0,16}["'][^"']{0,200}https?:|<!ENTITY\b|<!DOCTYPE[^>[]{0,400}\[|\bSYSTEM\s{1,16}["'](?:file|https?|php|expect|jar|netdoc|gopher|ftp|data):|<xi:include\b|\bxmlns:xi\s{0,16}=/i;
 
 const JNDI =
   /\$\{\s{0,16}(?:jndi\s{0,16}:|\$\{|(?:lower|upper|env|sys|java|date|base64|main|bundle|k8s|docker|log4j|spring|ctx|web|marker|map|sd|event):)/i;
 const PHP_CODE =
-  /<\?(?:php\b|=)|\b(?:phpinfo|base64_decode|gzinflate|gzuncompress|str_rot13|create_function|call_user_func(?:_array)?|assert|preg_replace|file_(?:get|put)_contents|fopen|fwrite|fputs|highlight_file|show_source|move_uploaded_file|unserialize|ini_set|set_time_limit|array_map|usort|extract|parse_str|putenv|mail|readfile|symlink|curl_exec|fsockopen)\s{0,16}\(\s{0,16}[$'"@(\w]|\b(?:include|require)(?:_once)?\s{0,16}\(?\s{0,16}["'$]|\b(?:php|expect|phar|zip|zlib|glob|compress\.zlib|compress\.bzip2|ogg|rar|ssh2(?:\.[a-z]{1,10}|)):\/\/|\bO:\d{1,4}:"[\w\\]{1,100}":\d{1,4}:\{|\$_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES|ENV|SESSION)\b|\$GLOBALS\b/i;
+  /<\?(?:php\b|=)|\b(?:phpinfo|base64_decode|gzinflate|gzuncompress|str_rot13|create_function|call_user_func(?:_array)?|assert|preg_replace|file_(?:get|put)_contents|fopen|fwrite|fputs|highlight_file|show_source|move_uploaded_file|unserialize|ini_set|set_time_limit|array_map|usort|extract|parse_str|putenv|mail|readfile|symlink|curl_exec|fsockopen)\s{0,16}\(\s{0,16}[$'"@(\w]|\b(?:include|require)(?:_once)?\s{0,16}\(?\s{0,16}["'$]|\b(?:php|expect|phar|zip|zlib|glob|compress\.zlib|compress\.bzip2|ogg|rar|ssh2(?:\.[a-z]{1,10}|)):\/\/|\$\{\s{0,16}@|\b(?:phpinfo|phpversion|php_uname|getcwd|get_current_user)\s{0,16}\(\s{0,16}\)|\bO:\d{1,4}:"[\w\\]{1,100}":\d{1,4}:\{|\$_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES|ENV|SESSION)\b|\$GLOBALS\b/i;
 const JAVA_CODE =
   /java\.lang\.(?:Runtime|ProcessBuilder|System|Class|reflect|Thread)|\bRuntime\s{0,16}\.\s{0,16}getRuntime|getClass\s{0,16}\(\s{0,16}\)\s{0,16}\.\s{0,16}(?:forName|getClassLoader)|\bProcessBuilder\s{0,16}\(|javax\.script|\bClassLoader\b|\bclass\.module\.classLoader|#_memberAccess|@java\.lang|\bognl\b|xwork\.MethodAccessor|java\.io\.(?:File|InputStream)|\.getMethod\s{0,16}\(|\.invoke\s{0,16}\(|\bjava\.beans\.XMLDecoder|<java\b[^>]{0,100}>|\bsun\.misc\b|rO0AB|\baced0005/i;
 const NODE_CODE =
@@ -277,27 +325,31 @@ function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[
     add("ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
   }
   if (text.includes(")") && closesUnopened(text)) add("ldap-injection", "ldap.filter", 1, LDAP.exec(text));
-  if (text.includes("<!") || text.includes("SYSTEM") || text.includes("xi:"))
-    add("xxe", "xxe.entity", 1, XXE.exec(text));
+  if (/<!|!ENTITY|SYSTEM|xi:|schemaLocation/i.test(text)) add("xxe", "xxe.entity", 1, XXE.exec(text));
   add("code-injection", "code.php", 1, PHP_CODE.exec(text));
   add("code-injection", "code.java", 1, JAVA_CODE.exec(text));
   add("code-injection", "code.node", 1, NODE_CODE.exec(text));
   add("code-injection", "code.remote-include", 2, REMOTE_INCLUDE.exec(text));
 }
 
-/** All non-SQL, non-XSS rule hits for one decoded form of a string. */
 // Cheap character tests that rule groups out before their regexes run.
-const COMMAND_CHARS = /[;|&`$\n\r(){}%<]/;
+const COMMAND_CHARS = /[;|&`$\n\r(){}%<>[\\]|bin\//;
 const FIRST_WORD = /^\s{0,16}(?:[/\\][\w./\\-]{0,80}[/\\]|)([a-z][\w.-]{0,20})/i;
 const COMMAND_WORDS = new Set(`${TECH_COMMANDS}|${WORD_COMMANDS}`.replace(/\\\./g, ".").split("|"));
 const CODE_CHARS = /[(:$<@#{]|\bO:\d/;
+
+/** Whether a string of words and dashes may still be a command line (`uname -a`, `sleep 5`, `net view`). */
+export function mayBeCommand(text: string): boolean {
+  const first = FIRST_WORD.exec(text)?.[1]?.toLowerCase();
+  return first !== undefined && COMMAND_WORDS.has(first);
+}
 
 /** All non-SQL, non-XSS rule hits for one decoded form of a string. */
 export function ruleHits(text: string, location: Location, raw: boolean, hits: RuleHit[]): void {
   const first = FIRST_WORD.exec(text)?.[1]?.toLowerCase();
   if (COMMAND_CHARS.test(text) || (first !== undefined && COMMAND_WORDS.has(first))) {
     const shell = shellNormalize(text);
-    commandHits(shell, hits);
+    commandHits(shell, hits, shell !== text);
     if (shell !== text) commandHits(text, hits);
   }
   if (text.includes("/") || text.includes("\\") || text.includes("..") || /0x5c|0x2f/i.test(text))
@@ -308,6 +360,16 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
 }
 
 export const RULE_REGEXES: readonly RegExp[] = [
+  FLAG_ARGUMENT,
+  BRACE_WORD,
+  GLOB_CLASS,
+  SHELL_EXPANSION,
+  ESCAPED_COMMAND,
+  BATCH,
+  POWERSHELL,
+  WRAPPED_COMMAND,
+  WINDOWS_VERB,
+  QUOTE_COMMAND,
   COMMAND_CHARS,
   FIRST_WORD,
   CODE_CHARS,

@@ -1019,7 +1019,7 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       opener &&
       (opener.t === "o" || opener.t === "&") &&
       tokens.slice(1, -1).every((t) => t.t !== "s" && t.t !== "?") &&
-      tokens.slice(1, -1).filter((t) => t.t === "n").length <= 2 &&
+      tokens.slice(1, -1).filter((t) => t.t === "n").length <= (/^[a-z]/.test(opener.v) && opener.t === "o" ? 0 : 2) &&
       // `4'+x+4'+wood` (feet) is arithmetic only; a comparison or logic operator makes it a query.
       tokens.slice(1, -1).some((t) => t.t === "&" || (t.t === "o" && !ARITHMETIC.has(t.v)))
     ) {
