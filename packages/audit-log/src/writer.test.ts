@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setImmediate as tick } from "node:timers/promises";
@@ -159,6 +160,21 @@ describe("ChainWriter", () => {
     await tick();
     expect(auditRecords(dir).map((record) => record.seq)).toEqual([1, 2, 3]);
     writer.close();
+  });
+
+  it("writes batched records when the process exits without closing", () => {
+    const dir = newDir();
+    const writer = new URL("./writer.ts", import.meta.url).pathname;
+    const script = `import { ChainWriter } from ${JSON.stringify(writer)};
+      const w = new ChainWriter({ dir: ${JSON.stringify(dir)}, file: "audit.log", maxSize: 1048576, maxFiles: 0,
+        key: undefined, durable: false, fsync: false, onWarning() {} });
+      w.write('{"event":"sys_shutdown"}\\n');
+      process.exit(0);`;
+    const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      encoding: "utf8",
+    });
+    expect(result.stderr).toBe("");
+    expect(auditRecords(dir).map((record) => record.event)).toEqual(["audit_seal", "sys_shutdown"]);
   });
 
   it("writes records without hmac when it has no key", () => {

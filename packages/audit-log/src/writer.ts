@@ -62,7 +62,17 @@ export class ChainWriter {
     this.extension = extension;
     mkdirSync(this.dir, { recursive: true });
     this.resume();
+    // Batched records still queued when the process exits normally are written on the way out.
+    if (!options.durable) process.once("exit", this.flushOnExit);
   }
+
+  private readonly flushOnExit = () => {
+    try {
+      this.flushSync();
+    } catch {
+      // Nothing left to report to at exit.
+    }
+  };
 
   /** Path of the active file. */
   get path(): string {
@@ -209,6 +219,7 @@ export class ChainWriter {
   /** Flushes and closes the file. */
   close(): void {
     if (this.closed) return;
+    process.removeListener("exit", this.flushOnExit);
     this.flushSync();
     this.closed = true;
     if (this.fd >= 0) closeSync(this.fd);
