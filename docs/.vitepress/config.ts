@@ -68,6 +68,7 @@ export default defineConfig({
         items: [
           { text: "Changelog", link: "/changelog" },
           { text: "Contributing and releases", link: "/contributing/releasing" },
+          { text: "Writing guides", link: "/contributing/writing-guides" },
         ],
       },
     ],
