@@ -127,18 +127,22 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
 // ---------------------------------------------------------------- path traversal
 
 const SENSITIVE =
-  /(?:^|[/\\])(?:etc[/\\](?:passwd|shadow|group|hosts|issue|motd|sudoers|crontab|fstab|profile|bashrc|ssh|mysql|apache2|nginx|httpd)|proc[/\\](?:self|\d+|version|cmdline|environ)|boot\.ini|win\.ini|system\.ini|windows[/\\](?:system32|win\.ini|repair)|winnt[/\\]|system32[/\\]|\.htaccess|\.htpasswd|\.ssh[/\\]|id_[rd]sa|\.bash_history|\.git[/\\](?:config|head)|web-inf[/\\]|web\.config|wp-config\.php|var[/\\](?:log|www|lib|mail|spool)[/\\]|usr[/\\]local[/\\]|\.env(?:$|[/\\.]))/i;
+  /(?:^|[/\\])(?:etc[/\\](?:passwd|shadow|group|hosts|issue|motd|sudoers|crontab|fstab|profile|bashrc|ssh|mysql|apache2|nginx|httpd)|proc[/\\](?:self|\d+|version|cmdline|environ)|boot\.ini|win\.ini|system\.ini|windows[/\\](?:system32|win\.ini|repair)|winnt[/\\]|system32[/\\]|\.htaccess|\.htpasswd|\.ssh[/\\]|id_[rd]sa|\.bash_history|\.git[/\\](?:config|head)|web-inf[/\\]|web\.config|wp-config\.php|var[/\\](?:log|www|lib|mail|spool)[/\\]|usr[/\\]local[/\\]|inetpub[/\\]|global\.asa|\.env(?:$|[/\\.]))/i;
 const PATH_RUN = /[^\s"'<>|=?&;,*()]+/g;
-const SLASH_LIKE = /\\|0x5c|0x2f|%5c|%2f/gi;
+// Backslashes, hex-literal and encoded slashes, and private-use code points (IIS "%uF025")
+// all separate path segments for some server.
+const SLASH_LIKE = /\\|0x5c|0x2f|%5c|%2f|[\ue000-\uf8ff]/gi;
+const PATHISH = /0x5c|0x2f|0x2e|[\ue000-\uf8ff]|\.(?:ht|env|git|ssh|bash)|passwd|\.ini\b|\.asa\b/i;
+const DOT_LIKE = /0x2e|%2e/gi;
 
-/** Path normalisation: backslashes and hex slashes to "/". */
+/** Path normalisation: backslashes, hex and private-use slashes to "/", hex dots to ".". */
 export function pathNormalize(text: string): string {
-  return text.replace(SLASH_LIKE, "/");
+  return text.replace(SLASH_LIKE, "/").replace(DOT_LIKE, ".");
 }
 
 function traversalHits(text: string, hits: RuleHit[]): void {
-  if (text.includes("..")) {
-    const norm = pathNormalize(text);
+  const norm = pathNormalize(text);
+  if (norm.includes("..")) {
     PATH_RUN.lastIndex = 0;
     let runs = 0;
     for (let m = PATH_RUN.exec(norm); m && runs < 200; m = PATH_RUN.exec(norm)) {
@@ -152,7 +156,7 @@ function traversalHits(text: string, hits: RuleHit[]): void {
       let exact = 0;
       for (let s = 0; s < segments.length && s < 4096; s++) {
         const seg = segments[s]!;
-        if (/^\.{2,}[;:]?$/.test(seg)) {
+        if (/^\.{2,}[;:%]?$/.test(seg)) {
           if (seg.startsWith("..") && !seg.startsWith("...")) exact++;
           depth--;
           climbs++;
@@ -167,7 +171,9 @@ function traversalHits(text: string, hits: RuleHit[]): void {
       let level: ParanoiaLevel | 0 = 0;
       if (lowest <= -2 || (lowest < 0 && (sensitive || absolute))) level = 1;
       else if (lowest < 0) level = 2;
-      else if (climbs >= 2 || sensitive) level = 3;
+      // `/aaaa.../../etc/passwd` never leaves the root, but a climb onto a system file is the attack.
+      else if (sensitive) level = 1;
+      else if (climbs >= 2) level = 3;
       if (level) {
         hits.push({
           kind: "path-traversal",
@@ -182,7 +188,11 @@ function traversalHits(text: string, hits: RuleHit[]): void {
   }
   const file = SENSITIVE.exec(text);
   // A Windows system directory named without climbing is a path, not an attack.
-  if (file && !/system32|winnt|windows/i.test(file[0]) && (file.index === 0 || /[/\\]/.test(text[file.index] ?? ""))) {
+  if (
+    file &&
+    !/^[/\\]?(?:windows[/\\])?(?:system32|winnt)[/\\]?$/i.test(file[0]) &&
+    (file.index === 0 || /[/\\]/.test(text[file.index] ?? ""))
+  ) {
     hits.push({
       kind: "path-traversal",
       rule: "traversal.sensitive-file",
@@ -200,7 +210,7 @@ const MONGO_OPERATORS =
 const MONGO_KEY = new RegExp(`^\\$(?:${MONGO_OPERATORS})$`, "i");
 const MONGO_IN_TEXT = new RegExp(`(?:^|[{\\[,(\\s'"&])\\$(?:${MONGO_OPERATORS})\\b\\s{0,16}["']?\\s{0,16}[:\\]=]`, "i");
 const MONGO_JS =
-  /\bthis\s{0,16}\.\s{0,16}\w+\s{0,16}\.\s{0,16}(?:match|constructor)\s{0,16}\(|\bdb\s{0,16}\.\s{0,16}[\w$]+\s{0,16}\.\s{0,16}(?:insert|find|findOne|update|remove|drop|mapReduce|aggregate|save|delete\w*)\s{0,16}\(|\bdb\s{0,16}\.\s{0,16}(?:getCollection|dropDatabase|eval|getSiblingDB)\s{0,16}\(|['"]\s{0,16};\s{0,16}(?:sleep|while|return|var|let|const|it\s{0,16}=|db\.)|\bsleep\s{0,16}\(\s{0,16}\d{3,}\s{0,16}\)|['"]\s{0,16}(?:&&|\|\|)\s{0,16}(?:this\.|['"]?\w+['"]?\s{0,16}===?)|(?:\|\||&&)\s{0,16}['"]?\w{1,20}['"]?\s{0,16}===?\s{0,16}['"]?\w/;
+  /^\w{0,20}\s{0,16};\s{0,16}return\s|\bthis\s{0,16}\.\s{0,16}\w+\s{0,16}\.\s{0,16}(?:match|constructor)\s{0,16}\(|\bdb\s{0,16}\.\s{0,16}[\w$]+\s{0,16}\.\s{0,16}(?:insert|find|findOne|update|remove|drop|mapReduce|aggregate|save|delete\w*)\s{0,16}\(|\bdb\s{0,16}\.\s{0,16}(?:getCollection|dropDatabase|eval|getSiblingDB)\s{0,16}\(|['"]\s{0,16};\s{0,16}(?:sleep|while|return|var|let|const|it\s{0,16}=|db\.)|\bsleep\s{0,16}\(\s{0,16}\d{3,}\s{0,16}\)|['"]\s{0,16}(?:&&|\|\|)\s{0,16}(?:this\.|['"]?\w+['"]?\s{0,16}===?)|(?:\|\||&&)\s{0,16}['"]?\w{1,20}['"]?\s{0,16}===?\s{0,16}['"]?\w/;
 const PROTO_KEY = /^(?:__proto__|prototype)$/;
 const PROTO_IN_TEXT =
   /__proto__\s{0,16}(?:[[.:"'=]|$)|["']__proto__["']|\bconstructor\s{0,16}(?:\.\s{0,16}|\[\s{0,16}["']?)prototype\b|^__proto__$/;
@@ -352,14 +362,15 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
     commandHits(shell, hits, shell !== text);
     if (shell !== text) commandHits(text, hits);
   }
-  if (text.includes("/") || text.includes("\\") || text.includes("..") || /0x5c|0x2f/i.test(text))
-    traversalHits(text, hits);
+  if (text.includes("/") || text.includes("\\") || text.includes("..") || PATHISH.test(text)) traversalHits(text, hits);
   nosqlHits(text, location, hits);
   if (CODE_CHARS.test(text) || text.includes("\r") || text.includes("\n") || /[()]/.test(text))
     miscHits(text, location, raw, hits);
 }
 
 export const RULE_REGEXES: readonly RegExp[] = [
+  PATHISH,
+  DOT_LIKE,
   FLAG_ARGUMENT,
   BRACE_WORD,
   GLOB_CLASS,
