@@ -44,6 +44,8 @@ export default defineConfig({
   srcExclude: ["**/node_modules/**", ".recipes-tmp/**", "README.md"],
   lastUpdated: false,
   ignoreDeadLinks: "localhostLinks",
+  // Pages live at /reference/error-codes (no .html), the address warnOnce() links to (DOCS_ERRORS_URL).
+  cleanUrls: true,
   themeConfig: {
     logo: "/favicon.svg",
     nav: [
