@@ -69,6 +69,30 @@ describe("tuneSqlite()", () => {
     }
   });
 
+  it("runs PRAGMA optimize=0x10002 at open, which analyzes an indexed table never analyzed", () => {
+    temp.db.exec(`
+      CREATE TABLE t (a INTEGER, b TEXT);
+      CREATE INDEX t_a ON t (a);
+      WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 5000) INSERT INTO t SELECT x % 50, 'r' FROM s;
+    `);
+    temp.db.close();
+    const db = new Database(temp.file);
+    try {
+      tuneSqlite(db);
+      expect(db.prepare("SELECT tbl, idx, stat FROM sqlite_stat1").all()).toEqual([
+        { tbl: "t", idx: "t_a", stat: "5000 100" },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("does not analyze at open with optimizeOnOpen: false", () => {
+    temp.db.exec("CREATE TABLE t (a INTEGER); CREATE INDEX t_a ON t (a); INSERT INTO t VALUES (1), (2)");
+    tuneSqlite(temp.db, { optimizeOnOpen: false });
+    expect(temp.db.prepare("SELECT name FROM sqlite_schema WHERE name = 'sqlite_stat1'").get()).toBeUndefined();
+  });
+
   it("keeps the pragmas when the database is opened again", () => {
     tuneSqlite(temp.db);
     temp.db.close();
