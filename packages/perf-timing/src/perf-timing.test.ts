@@ -1,9 +1,12 @@
+import { once } from "node:events";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { PalisadeConfigError, recordTiming } from "@palisade/core";
 import { createApp, recordingLogger } from "@palisade/test-utils";
 import express, { type RequestHandler } from "express";
 import { Counter, Registry } from "prom-client";
 import request from "supertest";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type PerfTimingMiddleware, perfTiming } from "./perf-timing.js";
 import { timed } from "./spans.js";
 
@@ -299,6 +302,38 @@ describe("perfTiming()", () => {
       expect(stats.routeLabels).toEqual({ used: 3, max: 3, overflowed: true });
       expect(logger.withCode("WRN_PALISADE_ROUTE_CARDINALITY")).toHaveLength(1);
       expect(JSON.stringify(stats)).not.toMatch(/unknown\/\d/);
+    });
+
+    it("counts a request whose client went away before the response as aborted", async () => {
+      const middleware = timing();
+      const app = express();
+      app.use(middleware);
+      let arrived!: () => void;
+      const reached = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      app.get("/hold", async (_req, res) => {
+        arrived();
+        await held;
+        res.end();
+      });
+      const server = app.listen(0, "127.0.0.1");
+      await once(server, "listening");
+      try {
+        const client = http.get({ host: "127.0.0.1", port: (server.address() as AddressInfo).port, path: "/hold" });
+        client.on("error", () => {});
+        await reached;
+        client.destroy();
+        await vi.waitFor(() => expect(middleware.stats().totals.aborted).toBe(1));
+        expect(middleware.stats().routes[0]).toMatchObject({ route: "/hold", requests: 1, aborted: 1 });
+      } finally {
+        release();
+        server.close();
+      }
     });
 
     it("folds unknown methods into OTHER", async () => {
