@@ -504,6 +504,10 @@ describe("perfTiming()", () => {
         "perfTiming: option `registry` has no effect with `prometheus: false`; remove one of them.",
       ],
       [{ slowRoutes: { "/x": "5" } }, 'perfTiming: option `slowRoutes["/x"]` must be a non-negative number, got "5".'],
+      [
+        { slowRoutes: { "get /x": 5 } },
+        'perfTiming: option `slowRoutes` must be keyed by "/route/:template" or "METHOD /route/:template" (method in capitals), got "get /x".',
+      ],
     ])("rejects %j", (options, message) => {
       expect(thrown(options).message).toBe(message);
     });

@@ -114,6 +114,7 @@ type ExpressRequest = IncomingMessage & {
 
 const STATUS_CLASSES = ["other", "1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 const METHOD_SET = new Set<string>(METHODS);
+const LABEL_METHODS = new Set<string>([...METHODS, "OTHER"]);
 
 const SCOPE = "perfTiming";
 
@@ -165,7 +166,14 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
       check.fail("slowRoutes", "an object of route templates to milliseconds", given);
     }
     for (const [key, value] of Object.entries(options.slowRoutes)) {
-      slowRoutes.set(key.trim(), check.number(`slowRoutes["${key}"]`, value, slowMs, { min: 0 }));
+      const [first, ...rest] = key.trim().split(/\s+/);
+      if (!first || rest.length > 1 || (rest.length === 1 && !LABEL_METHODS.has(first))) {
+        check.fail("slowRoutes", 'keyed by "/route/:template" or "METHOD /route/:template" (method in capitals)', key);
+      }
+      slowRoutes.set(
+        rest.length === 1 ? `${first} ${rest[0]}` : first!,
+        check.number(`slowRoutes["${key}"]`, value, slowMs, { min: 0 }),
+      );
     }
   }
   const logger: PalisadeLogger = options.logger ?? consoleLogger;
