@@ -176,7 +176,11 @@ export function escapeDecode(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (c !== "\\" || i + 1 >= text.length) {
-      out += c;
+      // Copy up to the next backslash in one piece.
+      const next = text.indexOf("\\", i + 1);
+      const stop = next < 0 ? text.length : next;
+      out += text.slice(i, stop);
+      i = stop - 1;
       continue;
     }
     const n = text[i + 1]!;

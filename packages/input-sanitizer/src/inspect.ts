@@ -23,6 +23,12 @@ export function compileInspect(scope: string, options: Readonly<InspectOptions>)
   return { paranoiaLevel, kinds: new Set(kinds as readonly Kind[]), maxLength };
 }
 
+const DEFAULT_COMPILED: CompiledInspect = Object.freeze({
+  paranoiaLevel: 1,
+  kinds: new Set<Kind>(KINDS),
+  maxLength: 65_536,
+});
+
 const FRAGMENT_LENGTH = 80;
 // Strings of letters, digits and a few separators cannot carry markup, quotes or shell syntax;
 // they only need the keyword-free key rules and the schema-object check.
@@ -125,9 +131,18 @@ export function inspectWith(value: string, compiled: CompiledInspect, location: 
  * inspect("%253Cscript%253E", { paranoiaLevel: 2 })[0]?.decodings; // ["url", "url"]
  */
 export function inspect(value: string, options: Readonly<InspectOptions> = {}): Finding[] {
-  const check = optionChecks("inspect");
-  check.knownKeys(options, INSPECT_KEYS);
-  if (typeof value !== "string") check.fail("value", "a string", value);
-  const compiled = compileInspect("inspect", options);
+  let compiled = DEFAULT_COMPILED;
+  // Most calls pass no options or only a level: skip the option checks for those.
+  if (
+    options.paranoiaLevel !== undefined ||
+    options.kinds !== undefined ||
+    options.maxLength !== undefined ||
+    Object.keys(options).length > (options.key === undefined ? 0 : 1)
+  ) {
+    const check = optionChecks("inspect");
+    check.knownKeys(options, INSPECT_KEYS);
+    compiled = compileInspect("inspect", options);
+  }
+  if (typeof value !== "string") optionChecks("inspect").fail("value", "a string", value);
   return inspectWith(value, compiled, options.key === true ? "key" : "value");
 }

@@ -20,17 +20,8 @@ const TECH_COMMANDS =
 const WORD_COMMANDS =
   "cat|find|sort|head|tail|echo|printf|sleep|ping|kill|type|set|export|alias|history|cut|tee|touch|free|top|who|last|finger|users|groups|which|file|host|dir|make|ln|ip|net|reg|sc|dd|cc|mv|cp|copy|move|del|erase|start|call|shutdown|reboot|halt|locate|stat|time|date|diff|uniq|tr|du|df|ss|su|w|at|for|if|rename|replace|print|open|read|wait|yes|test|true|false|logout|exit|chdir|cd|pushd|popd|title|color|path|more|dash|perl|ruby|php|node|ls|id|ps|env|rm|lua|perf|ver|vol|tree|arp|dig|unset|declare|exec|eval|source|timeout|watch|screen|mount|rsync|ftp|mysql|mongo|docker|vi|ed|less|od|strings|tac|nl|wc|pico|zip|expect|pip|npm|gem|expand|go|service|bundle|vault|nice|xargs|strace|nohup|sudo|command|builtin|goto|md|mkdir|rd|ren|attrib|cls|assoc|ftype|prompt";
 
-const SEPARATOR = "(?:[;|`\\n\\r]|&&?|\\$\\(|\\$\\{|\\|\\||%0a|\\bthen\\b|\\bdo\\b)";
 // Optional path prefix (/bin/, /usr/bin/, C:\Windows\System32\).
 const PREFIX = "(?:[/\\\\][\\w./\\\\-]{0,80}[/\\\\]|)";
-const CMD_AFTER_SEPARATOR = new RegExp(
-  `${SEPARATOR}\\s{0,16}${PREFIX}(?:${TECH_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`,
-  "i",
-);
-const WORD_AFTER_SEPARATOR = new RegExp(
-  `${SEPARATOR}${PREFIX}(?:${WORD_COMMANDS})$|${SEPARATOR}\\s{0,16}${PREFIX}(?:${WORD_COMMANDS})(?:\\s{0,16}[<>|;\`$]|\\s{1,16}(?:-{1,2}[a-z0-9]|/[a-z]|[.~]{1,2}/|\\d|['"\`]|\\\\\\\\|[a-z]:\\\\|%[a-z]|\\$))`,
-  "i",
-);
 const COMMAND_AT_START = new RegExp(
   `^\\s{0,16}${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})\\s{1,16}(?:-{1,2}[a-z]|/[a-z]|[.~]{1,2}/|\\$[a-z{(]|%[a-z]|[a-z]:\\\\|https?://|\\d{1,6}\\s{0,4}$|(?:${TECH_COMMANDS})\\s{0,4}$)`,
   "i",
@@ -38,13 +29,7 @@ const COMMAND_AT_START = new RegExp(
 // Windows administration verbs: `net user x /add`, `reg add HKLM\...`, `sc stop x`.
 const WINDOWS_VERB =
   /(?:^|[;|&`]\s{0,16})(?:net(?:\.exe)?\s{1,16}(?:user|localgroup|group|view|share|use|start|stop|session|accounts|config)\b|reg(?:\.exe)?\s{1,16}(?:add|query|delete|save|export|import)\s{1,16}\S|sc(?:\.exe)?\s{1,16}(?:query|stop|start|create|config|delete)\s{1,16}\S|netsh\s{1,16}(?:firewall|advfirewall|interface|wlan|http)\b)/i;
-// A quote that closes a shell string, then a program: `' whoami`.
-const QUOTE_COMMAND = new RegExp(`["']\\s{0,16}(?:${TECH_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`, "i");
 const TECH_AT_START = new RegExp(`^\\s{0,16}${PREFIX}(?:${TECH_COMMANDS})(?:$|\\s{1,16}\\S)`, "i");
-const SUBSTITUTION = new RegExp(
-  `(?:\`|\\$\\()\\s{0,16}${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})(?=$|[\\s<>|;&\`)'"$,])`,
-  "i",
-);
 const SHELLSHOCK = /^\s{0,16}\(\s{0,16}\)\s{0,16}\{/;
 const SSI = /<!--\s{0,16}#\s{0,16}(?:exec|include|echo|config|printenv|fsize|flastmod)\b/i;
 const WINDOWS_SHELL =
@@ -100,13 +85,71 @@ function commandLine(text: string): boolean {
   return words.length > 1 && TECH_AT_START.test(text) && words.slice(1).some((w) => FLAG_ARGUMENT.test(w));
 }
 
+// Word lookups instead of one regex alternation per position: linear on any input.
+const TECH_WORDS = new Set(TECH_COMMANDS.split("|").filter((w) => /^[a-z0-9_-]+$/.test(w)));
+const TECH_PATTERN =
+  /^(?:python[23]?(?:\.\d{1,2}|)|gcc\d{0,2}(?:\.\d|)|ansible-[a-z]{2,12}|chef-[a-z]{2,10}|rmt-[a-z]{2,6}|impacket-[a-z]{2,20}|qemu-[a-z0-9_-]{2,20}|invoke-[a-z]{3,20}|xfs_[a-z]{2,10}|(?:cmd|net|reg|sc|ftp)\.exe|update-rc\.d)$/;
+const WORD_WORDS = new Set(WORD_COMMANDS.split("|"));
+const isTech = (word: string) => TECH_WORDS.has(word) || TECH_PATTERN.test(word);
+const AFTER_TECH = /^(?:$|[\s<>|;&`)'"$,])/;
+const WORD_ARGUMENT =
+  /^(?:\s{0,16}[<>|;`$]|\s{1,16}(?:-{1,2}[a-z0-9]|\/[a-z]|[.~]{1,2}\/|\d|['"`]|\\\\|[a-z]:\\|%[a-z]|\$))/i;
+const PROGRAM_TOKEN = /^[\w./\\:-]{1,100}/;
+const MAX_SEPARATORS = 512;
+
+/**
+ * A separator (`;`, `|`, `&`, line break, backtick, `$(`, `${`) or a closing quote followed by a
+ * program name. Programs that are also English words need an argument that looks like one.
+ */
+function scanSeparators(text: string, hits: RuleHit[]): void {
+  let seen = 0;
+  const found = new Set<string>();
+  for (let i = 0; i < text.length && seen < MAX_SEPARATORS; i++) {
+    const c = text[i]!;
+    let kind: "separator" | "substitution" | "quote";
+    let start = i + 1;
+    if (c === ";" || c === "|" || c === "&" || c === "\n" || c === "\r") kind = "separator";
+    else if (c === "`") kind = "substitution";
+    else if (c === "$" && (text[i + 1] === "(" || text[i + 1] === "{")) {
+      kind = "substitution";
+      start = i + 2;
+    } else if (c === "'" || c === '"') kind = "quote";
+    else continue;
+    seen++;
+    while (text[start] === c && (c === "|" || c === "&")) start++;
+    let j = start;
+    while (
+      j < text.length &&
+      j - start < 16 &&
+      (text[j] === " " || text[j] === "\t" || text[j] === "\n" || text[j] === "\r")
+    )
+      j++;
+    const token = PROGRAM_TOKEN.exec(text.slice(j, j + 100))?.[0];
+    if (!token) continue;
+    const word = token.slice(Math.max(token.lastIndexOf("/"), token.lastIndexOf("\\")) + 1).toLowerCase();
+    if (!word) continue;
+    const rest = text.slice(j + token.length, j + token.length + 40);
+    const tech = isTech(word);
+    let rule: string | undefined;
+    if (kind === "quote") rule = tech && AFTER_TECH.test(rest) ? "cmd.quote-command" : undefined;
+    else if (tech && AFTER_TECH.test(rest))
+      rule = kind === "substitution" ? "cmd.substitution" : "cmd.separator-command";
+    else if (WORD_WORDS.has(word)) {
+      if (kind === "substitution" && AFTER_TECH.test(rest)) rule = "cmd.substitution";
+      else if ((rest === "" && j === start) || WORD_ARGUMENT.test(rest)) rule = "cmd.separator-command";
+    }
+    if (rule && !found.has(rule)) {
+      found.add(rule);
+      hits.push({ kind: "command-injection", rule, paranoiaLevel: 1, index: i, length: j + token.length - i });
+    }
+  }
+}
+
 function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
   const add = (rule: string, level: ParanoiaLevel, m: RegExpExecArray | null) => {
     if (m) hits.push({ kind: "command-injection", rule, paranoiaLevel: level, index: m.index, length: m[0].length });
   };
-  add("cmd.separator-command", 1, CMD_AFTER_SEPARATOR.exec(text));
-  add("cmd.separator-command", 1, WORD_AFTER_SEPARATOR.exec(text));
-  add("cmd.substitution", 1, SUBSTITUTION.exec(text));
+  scanSeparators(text, hits);
   add("cmd.command-line", 1, COMMAND_AT_START.exec(text));
   const line = TECH_AT_START.exec(text);
   add("cmd.command-line", obfuscated || (line && commandLine(text)) ? 1 : 2, line);
@@ -116,7 +159,6 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
   add("cmd.windows", 1, BATCH.exec(text));
   add("cmd.powershell", 1, POWERSHELL.exec(text));
   add("cmd.command-line", 1, WRAPPED_COMMAND.exec(text));
-  add("cmd.quote-command", 1, QUOTE_COMMAND.exec(text));
   add("cmd.shellshock", 1, SHELLSHOCK.exec(text));
   add("cmd.ssi", 1, SSI.exec(text));
   add("cmd.windows", 1, WINDOWS_SHELL.exec(text));
@@ -258,11 +300,11 @@ function nosqlHits(text: string, location: Location, hits: RuleHit[]): void {
 
 const HEADER_NAMES =
   "content-type|content-length|content-disposition|set-cookie|cookie|location|refresh|transfer-encoding|host|remote-addr|x-[\\w-]{1,40}|access-control-[\\w-]{1,40}|cache-control|connection|authorization|www-authenticate|link|content-security-policy|server|upgrade|expect|via|forwarded";
-const CRLF_HEADER = new RegExp(`[\\r\\n][\\r\\n\\t ]{0,16}(?:${HEADER_NAMES})[\\r\\t ]{0,16}:`, "i");
+const CRLF_HEADER = new RegExp(`^[\\r\\n][\\r\\n\\t ]{0,16}(?:${HEADER_NAMES})[\\r\\t ]{0,16}:`, "i");
 const CRLF_REQUEST =
-  /[\r\n]\s{0,16}(?:(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|TRACE|CONNECT)\s{1,16}\S{1,2000}\s{1,16}HTTP\/\d|HTTP\/\d(?:\.\d)?\s{1,16}\d{3})/i;
-const CRLF_BODY = /\r?\n\r?\n\s{0,16}<(?:html|script|body|head|meta|title|svg|iframe)\b/i;
-const CRLF_ANY_HEADER = /[\r\n][\w-]{1,60}[\r\t ]{0,16}:/;
+  /^[\r\n]\s{0,16}(?:(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|TRACE|CONNECT)\s{1,16}\S{1,2000}\s{1,16}HTTP\/\d|HTTP\/\d(?:\.\d)?\s{1,16}\d{3})/i;
+const CRLF_BODY = /^\r?\n\r?\n\s{0,16}<(?:html|script|body|head|meta|title|svg|iframe)\b/i;
+const CRLF_ANY_HEADER = /^[\r\n][\w-]{1,60}[\r\t ]{0,16}:/;
 const META_REFRESH = /<meta\b[^>]{0,200}http-equiv\s{0,16}=\s{0,16}["']?refresh/i;
 
 const SSTI_BRACES = /\{\{([^{}]{1,200})\}\}|\{\{([^{}]{1,200})$/;
@@ -310,11 +352,22 @@ function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[
     if (m) hits.push({ kind, rule, paranoiaLevel: level, index: m.index, length: m[0].length });
   };
   if (text.includes("\r") || text.includes("\n")) {
-    add("crlf-injection", "crlf.header", 1, CRLF_HEADER.exec(text));
-    add("crlf-injection", "crlf.request", 1, CRLF_REQUEST.exec(text));
-    add("crlf-injection", "crlf.body", 1, CRLF_BODY.exec(text));
-    // Encoded line breaks, or any line break in a key, header or path, split headers.
-    if (!raw || location !== "value") add("crlf-injection", "crlf.line-break", 1, CRLF_ANY_HEADER.exec(text));
+    // Each line break (at most 256) is checked on a short window: linear on any input.
+    let breaks = 0;
+    for (let i = 0; i < text.length && breaks < 256; i++) {
+      const c = text.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      breaks++;
+      const window = text.slice(i, i + 240);
+      const before = hits.length;
+      add("crlf-injection", "crlf.header", 1, CRLF_HEADER.exec(window));
+      add("crlf-injection", "crlf.request", 1, CRLF_REQUEST.exec(window));
+      add("crlf-injection", "crlf.body", 1, CRLF_BODY.exec(window));
+      // Encoded line breaks, or any line break in a key, header or path, split headers.
+      if (!raw || location !== "value") add("crlf-injection", "crlf.line-break", 1, CRLF_ANY_HEADER.exec(window));
+      for (let h = before; h < hits.length; h++) hits[h]!.index += i;
+      if (hits.length > before) break;
+    }
     if (location !== "value") add("crlf-injection", "crlf.line-break", 1, /[\r\n]/.exec(text));
     else add("crlf-injection", "crlf.line-break", 3, /[\r\n]/.exec(text));
   }
@@ -369,6 +422,10 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
 }
 
 export const RULE_REGEXES: readonly RegExp[] = [
+  TECH_PATTERN,
+  AFTER_TECH,
+  WORD_ARGUMENT,
+  PROGRAM_TOKEN,
   PATHISH,
   DOT_LIKE,
   FLAG_ARGUMENT,
@@ -380,15 +437,11 @@ export const RULE_REGEXES: readonly RegExp[] = [
   POWERSHELL,
   WRAPPED_COMMAND,
   WINDOWS_VERB,
-  QUOTE_COMMAND,
   COMMAND_CHARS,
   FIRST_WORD,
   CODE_CHARS,
-  CMD_AFTER_SEPARATOR,
-  WORD_AFTER_SEPARATOR,
   COMMAND_AT_START,
   TECH_AT_START,
-  SUBSTITUTION,
   SHELLSHOCK,
   SSI,
   WINDOWS_SHELL,

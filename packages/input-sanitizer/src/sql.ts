@@ -179,27 +179,28 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
     const end = rest.trim() === "" || (marker === "-" && /^[-\s]*$/.test(rest));
     last.cleanComment = end || (marker === "-" && (rest[0] === " " || rest[0] === "\t" || rest[0] === "\n"));
   };
+  // Strings keep at most 256 characters of content: the rules only look at their edges.
   const readString = (quote: string, start: number): number => {
     let j = start;
     let content = "";
     while (j < n) {
-      const c = text[j]!;
-      if (c === "\\" && j + 1 < n) {
-        content += text[j + 1];
-        j += 2;
+      const q = text.indexOf(quote, j);
+      const b = text.indexOf("\\", j);
+      const stop = q < 0 ? n : b >= 0 && b < q ? b : q;
+      if (content.length < 256) content += text.slice(j, Math.min(stop, j + 256));
+      if (stop >= n) break;
+      if (stop === b) {
+        if (content.length < 256) content += text[b + 1] ?? "";
+        j = b + 2;
         continue;
       }
-      if (c === quote) {
-        if (text[j + 1] === quote) {
-          content += quote;
-          j += 2;
-          continue;
-        }
-        tokens.push({ t: "s", v: content.toLowerCase(), closed: true, q: quote });
-        return j + 1;
+      if (text[q + 1] === quote) {
+        if (content.length < 256) content += quote;
+        j = q + 2;
+        continue;
       }
-      content += c;
-      j++;
+      tokens.push({ t: "s", v: content.toLowerCase(), closed: true, q: quote });
+      return q + 1;
     }
     tokens.push({ t: "s", v: content.toLowerCase(), closed: false, q: quote });
     return n;
@@ -653,6 +654,10 @@ const WEAK_FUNCTIONS = new Set([
 
 const SCHEMA_OBJECTS =
   /\b(?:information_schema|tempdb|msdb|sysobjects|syscolumns|sysusers|sysdatabases|sys\.(?:objects|tables|columns|databases|sql_logins)|msysaccessobjects|msysobjects|msysqueries|msysrelationships|pg_catalog|pg_tables|pg_shadow|pg_user|pg_database|sqlite_master|sqlite_schema|all_tables|all_tab_columns|user_tables|user_tab_columns|dba_users|mysql\.(?:user|db|tables_priv|columns_priv)|performance_schema|master\.\.sysdatabases|xp_cmdshell|sp_password|sp_configure|sp_addlogin|sp_addsrvrolemember)\b/i;
+
+const SQL_CHARS = /['"`;()=<>!|&@#*/\\:~^%-]/;
+const SQL_WORDS =
+  /\b(?:union|select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|waitfor|shutdown|having|order\s{1,16}by|group\s{1,16}by|procedure|case|into|load|handler|replace|grant|revoke|intersect|except|information_schema|sysobjects|msysaccessobjects|pg_catalog|sqlite_master|tempdb|msdb)\b/i;
 
 export interface SqlHit {
   rule: string;
@@ -1305,6 +1310,8 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
  */
 export function sqlHits(text: string, maxTokens = 256): SqlHit[] {
   const hits: SqlHit[] = [];
+  // Prose without SQL punctuation or SQL words cannot match any rule.
+  if (!SQL_CHARS.test(text) && !SQL_WORDS.test(text)) return hits;
   judge(tokenize(text, "", maxTokens), "", hits);
   // In a quoted context the decisive tokens come right after the closing quote.
   if (text.includes("'")) judge(tokenize(text, "'", Math.min(maxTokens, 64)), "'", hits);
@@ -1314,4 +1321,4 @@ export function sqlHits(text: string, maxTokens = 256): SqlHit[] {
   return hits;
 }
 
-export const SQL_REGEXES: readonly RegExp[] = [SCHEMA_OBJECTS];
+export const SQL_REGEXES: readonly RegExp[] = [SQL_CHARS, SQL_WORDS, SCHEMA_OBJECTS];
