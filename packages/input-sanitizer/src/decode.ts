@@ -184,7 +184,10 @@ export function escapeDecode(text: string): string {
       continue;
     }
     const n = text[i + 1]!;
-    if ((n === "x" || n === "X") && hexValue(text, i + 2, 2) >= 0) {
+    if (n === "\\") {
+      out += "\\";
+      i += 1;
+    } else if ((n === "x" || n === "X") && hexValue(text, i + 2, 2) >= 0) {
       // A run of \xNN escapes is bytes: decode it as (lenient) UTF-8.
       const bytes: number[] = [];
       let j = i;

@@ -59,7 +59,7 @@ const WRAPPED_COMMAND = new RegExp(
 
 /** Shell quote removal: `c''at`, `c\at`, `w"h"o"am"i`, `${IFS}`, `{cat,/etc/passwd}`. */
 export function shellNormalize(text: string): string {
-  if (!/['"\\$[]|\{[^}]{0,40},/.test(text)) return text;
+  if (!/['"\\$[]|\{[^{}]{0,40},/.test(text)) return text;
   return text
     .replace(IFS, " ")
     .replace(QUOTE_IN_WORD, "$1")

@@ -183,9 +183,11 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
   const readString = (quote: string, start: number): number => {
     let j = start;
     let content = "";
+    // Cached so runs of quotes stay linear.
+    let b = text.indexOf("\\", j);
     while (j < n) {
       const q = text.indexOf(quote, j);
-      const b = text.indexOf("\\", j);
+      if (b >= 0 && b < j) b = text.indexOf("\\", j);
       const stop = q < 0 ? n : b >= 0 && b < q ? b : q;
       if (content.length < 256) content += text.slice(j, Math.min(stop, j + 256));
       if (stop >= n) break;
