@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { securityHeaders } from "@palisade/security-headers";
+import { gradeHeaders, securityHeaders } from "@palisade/security-headers";
 import express, { type RequestHandler } from "express";
 
 // Mozilla HTTP Observatory against a local HTTPS server.
@@ -31,6 +31,8 @@ export interface ScanResult {
   score: number;
   grade: string;
   tests: Record<string, { result: string; scoreModifier: number; pass: boolean }>;
+  /** The response headers the scan graded. */
+  headers: Record<string, string>;
 }
 
 export interface ScanOptions {
@@ -87,7 +89,7 @@ for (const run of ALL_TESTS) {
   tests[output.constructor.name] = { result: output.result, scoreModifier: modifier, pass: output.pass };
 }
 const { score, grade } = getGradeForScore(penalties >= MINIMUM_SCORE_FOR_EXTRA_CREDIT ? withBonus : penalties);
-console.log(JSON.stringify({ score, grade, tests }));
+console.log(JSON.stringify({ score, grade, tests, headers: requests.responses.auto.headers }));
 `;
 
 /** Scans an HTTPS URL with the Mozilla HTTP Observatory and returns its score, grade and tests. */
@@ -267,7 +269,16 @@ async function main() {
             .filter(([, test]) => test.scoreModifier !== 0)
             .map(([test, { scoreModifier }]) => `${test} ${scoreModifier > 0 ? "+" : ""}${scoreModifier}`)
             .join(", ");
-          rows.push({ middleware: name, page, score: result.score, grade: result.grade, modifiers });
+          // Palisade's own grade of the same headers (page-level SRI and cookies are not scored there).
+          const self = gradeHeaders(result.headers, { https: true, redirectsToHttps: true }).withTransport!;
+          rows.push({
+            middleware: name,
+            page,
+            score: result.score,
+            grade: result.grade,
+            selfGrade: self.score,
+            modifiers,
+          });
           if (process.env.OBSERVATORY_VERBOSE) console.log(JSON.stringify(result, null, 2));
         } finally {
           await demo.close();
