@@ -17,7 +17,7 @@ import express, { type RequestHandler } from "express";
 //       HTTP->HTTPS 301 redirect, signed by a throwaway local CA.
 //   npx tsx bench/observatory.ts https://localhost:8443/ --http-port 8080 --ca /path/to/ca.pem
 //       scans a server you started (e.g. the booking server with TLS_CERT/TLS_KEY from
-//       `createLocalCertificates()`), HTTP redirect listener on --http-port.
+//       `npx tsx bench/observatory.ts --make-certs /tmp/certs`), HTTP redirect listener on --http-port.
 //
 // From code: `await scanUrl("https://localhost:8443/", { httpPort: 8080, caFile })`.
 // The observatory is installed once into $TMPDIR/palisade-observatory (npm install --ignore-scripts,
@@ -242,6 +242,11 @@ async function main() {
     const index = args.indexOf(name);
     return index === -1 ? undefined : args[index + 1];
   };
+  const certDir = flag("--make-certs");
+  if (certDir) {
+    console.log(JSON.stringify(createLocalCertificates(certDir), null, 2));
+    return;
+  }
   const target = args.find((arg) => arg.startsWith("https://"));
   if (target) {
     const httpPort = flag("--http-port");
