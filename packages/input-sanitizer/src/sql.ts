@@ -1125,8 +1125,8 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       add("sqli.string-break-function", 2);
     } else if (j > 1 && (next.t === "k" || next.t === "n")) {
       add("sqli.string-break-paren", 3);
-    } else if (next.t === "E") {
-      add("sqli.string-break-statement", statementAt(tokens, j) === 1 ? 1 : 3);
+    } else if (next.t === "E" || next.t === "U") {
+      add("sqli.string-break-statement", next.t === "E" && statementAt(tokens, j) === 1 ? 1 : 2);
     } else if (next.t === "s" && next.closed === false) {
       add("sqli.string-break", 4);
     }
@@ -1183,6 +1183,37 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
   }
 
   if (sqlOnlyWithComment(tokens) && context === "") add("sqli.expression-comment", 1);
+  const lastToken = tokens[tokens.length - 1]!;
+  if (context !== "" && tokens.length <= 10 && lastToken.comment === "line" && lastToken.cleanComment && first.closed) {
+    add("sqli.string-break-comment", 2);
+  }
+  if (context === "") {
+    // Fragments that only make sense inside a WHERE clause: `or name = "`, `and 6698=(`, `1 is not 2`.
+    let k = 0;
+    if (tokens[0]?.t === "n" && tokens[1]?.t === "o" && tokens[1].v === "=") k = 2;
+    if (tokens[k]?.t === "&") {
+      const a = tokens[k + 1];
+      const op = tokens[k + 2]?.t === "(" ? tokens[k + 3] : tokens[k + 2];
+      const lead = a?.t === "(" ? tokens[k + 2] : a;
+      const cmp = a?.t === "(" ? tokens[k + 3] : op;
+      if (
+        lead &&
+        (isLiteral(lead) || lead.t === "n") &&
+        cmp?.t === "o" &&
+        COMPARISON.has(cmp.v) &&
+        !ARITHMETIC.has(cmp.v)
+      ) {
+        add("sqli.logic-fragment", 2);
+      } else if (a?.t === "(" || strongExpression(tokens, k + 1)) add("sqli.logic-fragment", 2);
+    }
+    const literalComparison =
+      tokens.length <= 4 &&
+      isLiteral(tokens[0]) &&
+      tokens.slice(1, -1).every((t) => t.t === "o" && (COMPARISON.has(t.v) || t.v === "not") && !ARITHMETIC.has(t.v)) &&
+      tokens.length >= 3 &&
+      isLiteral(tokens[tokens.length - 1]);
+    if (literalComparison) add("sqli.literal-comparison", 2);
+  }
 
   // Shapes that count wherever they occur.
   const castSeen = tokens.some((t) => t.v === "::");
@@ -1264,6 +1295,15 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       (logicBefore(tokens, i) || castSeen)
     ) {
       add("sqli.json-operator", 1);
+    } else if (
+      t.t === "k" &&
+      t.v === "as" &&
+      prev &&
+      (prev.t === ")" || prev.t === "n" || isLiteral(prev)) &&
+      (tokens[i + 1]?.t === "n" || tokens[i + 1]?.t === "s") &&
+      tokens[i + 2]?.v === "from"
+    ) {
+      add("sqli.alias-from", 2);
     } else if (t.t === "k" && t.v === "procedure" && tokens[i + 1]?.v === "analyse") {
       add("sqli.procedure-analyse", 1);
     } else if (t.t === "v" && t.v.startsWith("@@") && t.v.length > 3) {
