@@ -7,7 +7,7 @@ import { inputSanitizer } from "@palisade/input-sanitizer";
 import { perfTiming } from "@palisade/perf-timing";
 import { type RateLimitOptions, rateLimit } from "@palisade/rate-limit";
 import { cspReportHandler, noStore, securityHeaders, securityReport } from "@palisade/security-headers";
-import { instrument, sqliteCheck } from "@palisade/sqlite-tuning";
+import { instrument, optimize, sqliteCheck, walWatchdog } from "@palisade/sqlite-tuning";
 import compression from "compression";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import { authenticate, requireUser } from "./auth.js";
@@ -107,6 +107,7 @@ export function createPlatform(options: AppOptions): Platform {
     version: { name: "booking-server", version: "1.0.0" },
   });
   health.registerCheck("sqlite:responseTime", sqliteCheck(options.db), { componentType: "datastore" });
+  const watchdog = walWatchdog(options.db);
   health.registerCheck("logs:writable", logDirCheck(config.logDir, logDir.ok ? undefined : logDir.error), {
     componentType: "system",
     critical: false,
@@ -202,6 +203,8 @@ export function createPlatform(options: AppOptions): Platform {
       health.close();
       perf.close();
       instrumentation?.stop();
+      watchdog.stop();
+      if (options.db.open) optimize(options.db);
       await logs.close();
     },
   };

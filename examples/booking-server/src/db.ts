@@ -79,7 +79,7 @@ const MIGRATIONS: string[] = [
 ];
 
 /**
- * The reference platform's indexes, applied after the schema migrations through
+ * The reference platform's 15 indexes plus the advisor's additions, applied after the schema migrations through
  * `applyIndexes` (idempotent, one transaction, ANALYZE after).
  */
 export const INDEXES = [
@@ -98,6 +98,15 @@ export const INDEXES = [
   "CREATE INDEX idx_users_is_active ON users (is_active)",
   "CREATE INDEX idx_reset_tokens_expires_at ON password_reset_tokens (expires_at)",
   "CREATE INDEX idx_reset_tokens_used ON password_reset_tokens (used)",
+  // What adviseIndexes() found missing for this server's own queries on top of the 15 above:
+  // "my appointments" orders by start_time, and foreign keys that no index starts with.
+  "CREATE INDEX idx_appointments_client_start ON appointments (client_id, start_time)",
+  "CREATE INDEX idx_appointments_service_id ON appointments (service_id)",
+  "CREATE INDEX idx_barbers_user_id ON barbers (user_id)",
+  "CREATE INDEX idx_barbers_is_active ON barbers (is_active)",
+  "CREATE INDEX idx_barbers_active_name ON barbers (is_active, name, bio)",
+  "CREATE INDEX idx_reset_tokens_user_id ON password_reset_tokens (user_id)",
+  "CREATE INDEX idx_sessions_user_id ON sessions (user_id)",
 ] as const;
 
 /** The schema version this code expects. */

@@ -194,6 +194,8 @@ export function createStore(db: DB) {
 
   return {
     db,
+    /** The SQL of every statement the data layer runs (for the index advisor). */
+    statements: () => Object.values(s).map((statement) => statement.source),
     userByEmail: (email: string) => s.userByEmail.get(email),
     userById: (id: number) => s.userById.get(id),
     createUser(email: string, name: string, passwordHash: string, role: Role = "client"): UserRow {
