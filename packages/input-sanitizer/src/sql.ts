@@ -961,7 +961,7 @@ function numericStart(tokens: readonly Token[]): number {
 /** Only SQL-looking tokens (no prose words) and a clean trailing comment: ` ( binary ( 1) ) --`. */
 function sqlOnlyWithComment(tokens: readonly Token[]): boolean {
   const last = tokens[tokens.length - 1];
-  if (!last || last.comment !== "line" || !last.cleanComment || tokens.length < 2) return false;
+  if (last?.comment !== "line" || !last.cleanComment || tokens.length < 2) return false;
   let operators = 0;
   for (const t of tokens) {
     if (t.t === "n" || t.t === "?" || (t.t === "s" && !t.closed)) return false;
