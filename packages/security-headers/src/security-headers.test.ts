@@ -439,6 +439,19 @@ describe("securityHeaders()", () => {
       expect(error.option).toBe(option);
     });
 
+    it("explains app.use(securityHeaders) without the call", async () => {
+      const app = express();
+      app.use(securityHeaders as never);
+      app.get("/", (_req, res) => {
+        res.send("ok");
+      });
+      const response = await request(app).get("/");
+      expect(response.status).toBe(500);
+      expect(response.text).toContain(
+        "securityHeaders: options must be an object, got an object. Mount it as app.use(securityHeaders()), not app.use(securityHeaders).",
+      );
+    });
+
     it("refuses two base presets", () => {
       const error = thrown({ preset: ["webApp", "api"] });
       expect(error.code).toBe("ERR_PALISADE_CONFLICTING_OPTIONS");

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   consoleLogger,
+  describeValue,
   isLogger,
   type OptionChecks,
   optionChecks,
@@ -187,7 +188,14 @@ function helmetHeaders(options: HelmetOptions): [string, string][] {
  */
 export function securityHeaders(options: Readonly<SecurityHeadersOptions> = {}): SecurityHeadersMiddleware {
   const check = optionChecks("securityHeaders");
-  check.object("", options as SecurityHeadersOptions, OPTION_KEYS);
+  if (typeof options !== "object" || options === null || Array.isArray(options) || "socket" in options) {
+    throw new PalisadeConfigError(
+      "ERR_PALISADE_INVALID_OPTION",
+      "options",
+      `securityHeaders: options must be an object, got ${describeValue(options)}. Mount it as app.use(securityHeaders()), not app.use(securityHeaders).`,
+    );
+  }
+  check.knownKeys(options, OPTION_KEYS);
   const presets = resolvePresets(check, options.preset);
   const definitions: PresetDefinition[] = presets.map((name) => PRESETS[name]);
   const base = definitions[0]!;
