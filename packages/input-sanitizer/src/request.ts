@@ -7,6 +7,7 @@ import {
   DEFAULTS,
   FIELD_HINTS,
   type FieldHint,
+  type Finding,
   type InspectRequestOptions,
   type RequestInspection,
   SOURCES,
@@ -24,7 +25,11 @@ export interface CompiledRequest {
   maxBytes: number;
   maxFieldBytes: number;
   fields: ReadonlyMap<string, FieldHint>;
+  /** Findings of recently seen header values (User-Agent strings repeat): bounded, per instance. */
+  headerCache: Map<string, readonly Finding[]>;
 }
+
+const HEADER_CACHE_SIZE = 256;
 
 const PHONE = /^\+?[\d\s().-]{5,30}$/;
 
@@ -93,6 +98,7 @@ export function compileRequest(scope: string, options: Readonly<InspectRequestOp
     maxBytes,
     maxFieldBytes,
     fields,
+    headerCache: new Map(),
   };
 }
 
@@ -170,11 +176,20 @@ export function inspectRequestWith(req: IncomingMessage, compiled: CompiledReque
         result.hintFailures.push({ field, hint });
       }
     }
-    for (const finding of inspectWith(text, compiled.inspect, location)) {
-      finding.field = field;
-      if (location === "key") finding.key = true;
-      result.findings.push(finding);
-    }
+    let found: readonly Finding[];
+    if (location === "header" && text.length <= 512) {
+      const cached = compiled.headerCache.get(text);
+      if (cached) found = cached;
+      else {
+        found = inspectWith(text, compiled.inspect, location);
+        if (compiled.headerCache.size >= HEADER_CACHE_SIZE) {
+          compiled.headerCache.delete(compiled.headerCache.keys().next().value!);
+        }
+        compiled.headerCache.set(text, found);
+      }
+    } else found = inspectWith(text, compiled.inspect, location);
+    for (const finding of found)
+      result.findings.push({ ...finding, field, ...(location === "key" ? { key: true } : {}) });
     return true;
   };
 
