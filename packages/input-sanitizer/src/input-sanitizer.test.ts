@@ -58,6 +58,14 @@ describe("inputSanitizer()", () => {
     await request(app).get("/").set("Referer", "https://x.example/?q=' union select password from users--").expect(400);
   });
 
+  it("blocks a repeated malicious header every time (the header cache keeps findings)", async () => {
+    const app = createApp(inputSanitizer());
+    const referer = "https://x.example/?q=<script>alert(1)</script>";
+    await request(app).get("/").set("Referer", referer).expect(400);
+    await request(app).get("/").set("Referer", referer).expect(400);
+    await request(app).get("/").set("Referer", "https://x.example/?q=haircut").expect(200);
+  });
+
   it("lets the request continue in report mode and records findings in res.locals", async () => {
     const seen: Finding[][] = [];
     const app = express();
