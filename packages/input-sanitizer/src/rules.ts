@@ -30,14 +30,18 @@ const COMMAND_AT_START = new RegExp(
 const WINDOWS_VERB =
   /(?:^|[;|&`]\s{0,16})(?:net(?:\.exe)?\s{1,16}(?:user|localgroup|group|view|share|use|start|stop|session|accounts|config)\b|reg(?:\.exe)?\s{1,16}(?:add|query|delete|save|export|import)\s{1,16}\S|sc(?:\.exe)?\s{1,16}(?:query|stop|start|create|config|delete)\s{1,16}\S|netsh\s{1,16}(?:firewall|advfirewall|interface|wlan|http)\b)/i;
 const TECH_AT_START = new RegExp(`^\\s{0,16}${PREFIX}(?:${TECH_COMMANDS})(?:$|\\s{1,16}\\S)`, "i");
-const SHELLSHOCK = /^\s{0,16}\(\s{0,16}\)\s{0,16}\{/;
+const SHELLSHOCK = /^\s{0,16}\(\s{0,16}\)\s{0,16}\{|(?:^|[;\s])[\w.:]{1,20}\s{0,4}\(\s{0,4}\)\s{0,4}\{[^}]{0,100}[|&]/;
+// sqlite3's dot commands after a break: `;\n.shell nc ...`.
+const DOT_COMMAND = /(?:^|[;\n])\s{0,16}\.\s{0,4}["'\\]{0,4}(?:shell|system|databases|import|output|read|load)\b/i;
 const SSI = /<!--\s{0,16}#\s{0,16}(?:exec|include|echo|config|printenv|fsize|flastmod)\b/i;
 const WINDOWS_SHELL =
   /(?:%(?:comspec|systemroot|windir|programfiles|userprofile|temp|appdata)%|\bcmd(?:\.exe)?\s{1,16}\/[ck]\b|\bpowershell(?:\.exe)?\s{1,16}-[a-z]|\bfor\s{1,16}\/[fdrl]\b|\bif\s{1,16}(?:\/i\s|)\s{0,16}(?:not\s|)\s{0,16}(?:exist|defined|errorlevel)\b|\bstart\s{1,16}\/b\b)/i;
 const CODE_EXEC_CALL =
   /\b(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|spawn|spawnSync|execSync|execFile|os\.system|os\.popen|subprocess\.(?:call|run|Popen|check_output))\s{0,16}\(\s{0,16}["'`$@]/i;
 const UNIX_PATH_EXEC = /(?:^|[\s;|&`(])\/(?:bin|usr\/bin|usr\/local\/bin|sbin|usr\/sbin)\/[a-z]{2,20}\b/;
-const IFS = /\$\{?IFS\}?|\$@|\$\*|\$[0-9]|\$\{[a-z_]{1,20}\}|\$[a-z_][a-z0-9_]{0,20}(?=\s)/g;
+// Expansions that are empty or a space at run time: `${IFS}`, `c$@at`, `pi$()ng`, `pi``ng`.
+const EMPTY_EXPANSION = /\$[@!*?_$#-]|\$\(\)|``|[<>]\(\)/g;
+const IFS = /\$\{?IFS\}?|\$[0-9]|\$\{[a-z_]{1,20}\}|\$[a-z_][a-z0-9_]{0,20}(?=\s)/g;
 const QUOTE_IN_WORD = /([a-zA-Z/])(?:''|""|\\|'(?=[a-zA-Z])|"(?=[a-zA-Z]))/g;
 const BRACE_LIST = /\{([\w./-]{1,40}),([^{}]{0,200})\}/g;
 // Brace expansion inside a word: `c{a,oun}t` -> "cat count", `{,ifconfig}` -> "ifconfig".
@@ -59,9 +63,10 @@ const WRAPPED_COMMAND = new RegExp(
 
 /** Shell quote removal: `c''at`, `c\at`, `w"h"o"am"i`, `${IFS}`, `{cat,/etc/passwd}`. */
 export function shellNormalize(text: string): string {
-  if (!/['"\\$[]|\{[^{}]{0,40},/.test(text)) return text;
+  if (!/['"\\$[`<>]|\{[^{}]{0,40},/.test(text)) return text;
   return text
     .replace(IFS, " ")
+    .replace(EMPTY_EXPANSION, "")
     .replace(QUOTE_IN_WORD, "$1")
     .replace(GLOB_CLASS, "$1")
     .replace(BRACE_WORD, (_m, pre: string, list: string, post: string) =>
@@ -160,6 +165,7 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
   add("cmd.powershell", 1, POWERSHELL.exec(text));
   add("cmd.command-line", 1, WRAPPED_COMMAND.exec(text));
   add("cmd.shellshock", 1, SHELLSHOCK.exec(text));
+  add("cmd.dot-command", 1, DOT_COMMAND.exec(text));
   add("cmd.ssi", 1, SSI.exec(text));
   add("cmd.windows", 1, WINDOWS_SHELL.exec(text));
   add("cmd.exec-call", 1, CODE_EXEC_CALL.exec(text));
@@ -303,6 +309,9 @@ const HEADER_NAMES =
 const CRLF_HEADER = new RegExp(`^[\\r\\n][\\r\\n\\t ]{0,16}(?:${HEADER_NAMES})[\\r\\t ]{0,16}:`, "i");
 const CRLF_REQUEST =
   /^[\r\n]\s{0,16}(?:(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|TRACE|CONNECT)\s{1,16}\S{1,2000}\s{1,16}HTTP\/\d|HTTP\/\d(?:\.\d)?\s{1,16}\d{3})/i;
+// Mail protocol commands smuggled after a line break (SMTP, IMAP, POP3).
+const CRLF_MAIL =
+  /^[\r\n]{1,4}\s{0,16}(?:mail\s{1,4}from\s{0,4}:|rcpt\s{1,4}to\s{0,4}:|ehlo\s|helo\s|apop\s|auth\s{1,4}[a-z]|[a-z]\d{3}\s{1,4}(?:authenticate|status|uid|append|login|select|fetch|store|list)\b|retr\s{1,4}\d)/i;
 const CRLF_BODY = /^\r?\n\r?\n\s{0,16}<(?:html|script|body|head|meta|title|svg|iframe)\b/i;
 const CRLF_ANY_HEADER = /^[\r\n][\w-]{1,60}[\r\t ]{0,16}:/;
 const META_REFRESH = /<meta\b[^>]{0,200}http-equiv\s{0,16}=\s{0,16}["']?refresh/i;
@@ -363,6 +372,7 @@ function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[
       add("crlf-injection", "crlf.header", 1, CRLF_HEADER.exec(window));
       add("crlf-injection", "crlf.request", 1, CRLF_REQUEST.exec(window));
       add("crlf-injection", "crlf.body", 1, CRLF_BODY.exec(window));
+      add("crlf-injection", "crlf.mail-command", 1, CRLF_MAIL.exec(window));
       // Encoded line breaks, or any line break in a key, header or path, split headers.
       if (!raw || location !== "value") add("crlf-injection", "crlf.line-break", 1, CRLF_ANY_HEADER.exec(window));
       for (let h = before; h < hits.length; h++) hits[h]!.index += i;
@@ -422,6 +432,9 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
 }
 
 export const RULE_REGEXES: readonly RegExp[] = [
+  EMPTY_EXPANSION,
+  DOT_COMMAND,
+  CRLF_MAIL,
   TECH_PATTERN,
   AFTER_TECH,
   WORD_ARGUMENT,
