@@ -53,7 +53,7 @@ const SHELL_EXPANSION =
 // `\ls`: a backslash skips shell aliases.
 const ESCAPED_COMMAND = new RegExp(`^\\s{0,16}\\\\(?:${TECH_COMMANDS}|${WORD_COMMANDS})(?=$|\\s)`, "i");
 const BATCH =
-  /^\s{0,16}(?:@\s{0,4}|)(?:if\s{1,16}(?:\/i\s{0,16}|)(?:not\s{1,16}|)(?:\S{1,60}\s{0,16}(?:===?|\s(?:equ|neq|lss|leq|gtr|geq)\s)|\(|cmdextversion\b)|for\s{1,16}(?:\/[dlrf]\s{1,16}|)%%?~?\w\s{1,16}in\s{0,16}\()/i;
+  /(?:^|[&|;]\s{0,16})(?:@\s{0,4}|)(?:if(?:\s{0,16}\/i|)\s{1,16}(?:not\s{1,16}|)(?:(?:"[^"]{0,60}"|\S{1,60})\s{0,16}(?:===?|\s(?:equ|neq|lss|leq|gtr|geq)\s)|\(|cmdextversion\b)|for\s{1,16}(?:\/[dlrf]\s{1,16}|)%%?~?[\w@/~[\]-]{1,20}\s{1,16}in\s{0,16}\()/i;
 const POWERSHELL =
   /\b(?:invoke-(?:webrequest|expression|wmimethod|restmethod|command|item)|start-process|new-object\s{1,16}(?:system\.|)net\.webclient|downloadstring|downloadfile|frombase64string)\b|(?:^|[;|&(])\s{0,16}(?:iex|iwr|iwmi|irm)\b/i;
 const WRAPPED_COMMAND = new RegExp(
@@ -414,15 +414,26 @@ const CODE_CHARS = /[(:$<@#{]|\bO:\d/;
 /** Whether a string of words and dashes may still be a command line (`uname -a`, `sleep 5`, `net view`). */
 export function mayBeCommand(text: string): boolean {
   const first = FIRST_WORD.exec(text)?.[1]?.toLowerCase();
-  return first !== undefined && COMMAND_WORDS.has(first);
+  return first !== undefined && (COMMAND_WORDS.has(first) || isTech(first));
 }
 
 /** All non-SQL, non-XSS rule hits for one decoded form of a string. */
 export function ruleHits(text: string, location: Location, raw: boolean, hits: RuleHit[]): void {
-  const first = FIRST_WORD.exec(text)?.[1]?.toLowerCase();
-  if (COMMAND_CHARS.test(text) || (first !== undefined && COMMAND_WORDS.has(first))) {
+  if (COMMAND_CHARS.test(text) || mayBeCommand(text) || /['"{]/.test(text)) {
     const shell = shellNormalize(text);
     commandHits(shell, hits, shell !== text);
+    // Obfuscation that spells a program (`c{a,oun}t`, `{id,}`, `w'h'o'am'i`) is an attack by itself.
+    const head = text.trimStart().split(/\s/, 1)[0] ?? "";
+    const obfuscatedHead = /[{}[\]$\\`]/.test(head) || (head.match(/['"]/g)?.length ?? 0) >= 2;
+    if (obfuscatedHead && shell !== text && mayBeCommand(shell) && !mayBeCommand(text)) {
+      hits.push({
+        kind: "command-injection",
+        rule: "cmd.obfuscated-command",
+        paranoiaLevel: 1,
+        index: 0,
+        length: text.length,
+      });
+    }
     if (shell !== text) commandHits(text, hits);
   }
   if (text.includes("/") || text.includes("\\") || text.includes("..") || PATHISH.test(text)) traversalHits(text, hits);
