@@ -212,6 +212,10 @@ function logFormatter(redactKeys: ReadonlySet<string>) {
 
 const formatLogObject = logFormatter(DEFAULT_REDACT_SET);
 
+function reqIdSerializer(value: unknown): unknown {
+  return typeof value === "object" && value !== null ? (value as { id?: unknown }).id : value;
+}
+
 function routeOf(req: Req): string | undefined {
   const path = req.route?.path;
   if (path === undefined) return undefined;
@@ -544,13 +548,13 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
 
   const httpLogger = pinoHttp({
     logger: root,
-    quietReqLogger: true,
-    quietResLogger: true,
+    // pino-http binds the request to one child logger per request under the `req` key; naming
+    // that key `reqId` with a serializer that keeps only the id makes it the request-bound
+    // logger (every line carries reqId) at the cost of a single child. The quiet options would
+    // add a second child per request.
     wrapSerializers: false,
-    // pino-http binds the request to a child logger per request; a private key whose serializer
-    // drops it keeps that free and leaves `req` in application logs alone.
-    serializers: { palisadeRequest: () => undefined },
-    customAttributeKeys: { req: "palisadeRequest", responseTime: "durationMs" },
+    serializers: { reqId: reqIdSerializer },
+    customAttributeKeys: { req: "reqId", responseTime: "durationMs" },
     genReqId: (req) => (req as { id?: string }).id ?? generateId(),
     customLogLevel: (_req, res, error) =>
       error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
