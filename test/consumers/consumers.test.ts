@@ -95,7 +95,8 @@ describe.each(packages)("$name tarball", (pkg) => {
   });
 });
 
-describe("consumer apps", () => {
+// npm installs and tsc on a loaded 2-core machine can take minutes.
+describe("consumer apps", { timeout: 300_000 }, () => {
   const smokes = packages.map((pkg) => ({ pkg, ...smokeBody(pkg) }));
 
   it("CommonJS + Express 4 require()s every package and serves a request", () => {

@@ -113,7 +113,7 @@ export function createPlatform(options: AppOptions): Platform {
     critical: false,
   });
   if (options.redis) {
-    const redis = options.redis as { ping(): Promise<unknown> };
+    const redis = options.redis as unknown as { ping(): Promise<unknown> };
     health.registerCheck(
       "redis:responseTime",
       pingCheck(() => redis.ping()),

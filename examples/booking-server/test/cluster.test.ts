@@ -54,8 +54,8 @@ describe("WORKERS=2", () => {
     const start = new Date(Date.now() + 3 * 24 * 3600_000);
     start.setUTCHours(11, 0, 0, 0);
     const attempts = await Promise.all(
-      tokens.map((token) =>
-        post("/api/appointments", { barberId: 1, serviceId: 1, startTime: start.toISOString() }, token),
+      tokens.map((token, i) =>
+        post("/api/appointments", { barberId: 1, serviceId: 1, startTime: start.toISOString() }, i, token),
       ),
     );
     const statuses = attempts.map((a) => a.status);

@@ -34,4 +34,4 @@ export function say(id, text, isError = false) {
 
 export const money = (cents) => `$${(cents / 100).toFixed(2)}`;
 export const when = (iso) =>
-  new Date(iso).toLocaleString("en-US", { timeZone: "UTC", dateStyle: "medium", timeStyle: "short" }) + " UTC";
+  `${new Date(iso).toLocaleString("en-US", { timeZone: "UTC", dateStyle: "medium", timeStyle: "short" })} UTC`;
