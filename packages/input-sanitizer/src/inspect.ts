@@ -33,6 +33,36 @@ const FRAGMENT_LENGTH = 80;
 // Strings of letters, digits and a few separators cannot carry markup, quotes or shell syntax;
 // they only need the keyword-free key rules and the schema-object check.
 const PLAIN = /^[\p{L}\p{N} _.,@+-]*$/u;
+// Apostrophes inside names and contractions (O'Brien, don't, l'équipe) are prose when the
+// part after the apostrophe is not a SQL operator word (`a'or'b` is not prose).
+const APOSTROPHE_WORD = /(\p{L})['’](\p{L}{1,20})/gu;
+const SQL_OPERATOR_WORDS = new Set([
+  "or",
+  "and",
+  "xor",
+  "not",
+  "is",
+  "in",
+  "like",
+  "rlike",
+  "div",
+  "mod",
+  "union",
+  "regexp",
+  "sounds",
+  "between",
+]);
+
+function plainProse(text: string): boolean {
+  if (PLAIN.test(text)) return true;
+  if (!text.includes("'") && !text.includes("’")) return false;
+  let prose = true;
+  const stripped = text.replace(APOSTROPHE_WORD, (_m, before: string, rest: string) => {
+    if (SQL_OPERATOR_WORDS.has(rest.toLowerCase())) prose = false;
+    return `${before}${rest}`;
+  });
+  return prose && PLAIN.test(stripped);
+}
 const PLAIN_NEEDS_RULES =
   /_proto_|information_schema|sysobjects|msys|pg_|sqlite_|xp_|sp_|@@|^(?:select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|waitfor|shutdown|grant|revoke|replace|load|handler|union)\b|\b(?:document|window|union|select|sleep|benchmark|order by|group by|having|where|into|waitfor|exec|between|sounds|case)\b|--/i;
 
@@ -64,7 +94,7 @@ export function inspectWith(value: string, compiled: CompiledInspect, location: 
     seen.add(rule);
     findings.push({ kind, rule, paranoiaLevel, fragment, decodings });
   };
-  if (PLAIN.test(text) && !PLAIN_NEEDS_RULES.test(text) && !mayBeCommand(text) && location !== "key") return findings;
+  if (location !== "key" && plainProse(text) && !PLAIN_NEEDS_RULES.test(text) && !mayBeCommand(text)) return findings;
 
   const variants = variantsOf(text);
   // Lowest paranoia level first, so a rule reported at level 1 is not first seen at 3.

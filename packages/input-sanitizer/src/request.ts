@@ -177,7 +177,8 @@ export function inspectRequestWith(req: IncomingMessage, compiled: CompiledReque
       }
     }
     let found: readonly Finding[];
-    if (location === "header" && text.length <= 512) {
+    // Header values and paths repeat across requests (User-Agent, routes): cache their findings.
+    if ((location === "header" || location === "path") && text.length <= 512) {
       const cached = compiled.headerCache.get(text);
       if (cached) found = cached;
       else {
