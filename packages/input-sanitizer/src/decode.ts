@@ -14,9 +14,10 @@ function hexValue(text: string, start: number, length: number): number {
   if (start + length > text.length) return -1;
   let value = 0;
   for (let i = start; i < start + length; i++) {
-    const c = text[i]!;
-    if (!HEX.test(c)) return -1;
-    value = value * 16 + Number.parseInt(c, 16);
+    const c = text.charCodeAt(i);
+    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
   }
   return value;
 }
@@ -25,6 +26,11 @@ function hexValue(text: string, start: number, length: number): number {
 // is exactly what strict decoders refuse and what attackers rely on; invalid bytes stay as
 // Latin-1 characters so nothing is lost.
 function decodeBytes(bytes: number[]): string {
+  if (bytes.every((b) => b < 0x80)) {
+    let ascii = "";
+    for (let i = 0; i < bytes.length; i += 8192) ascii += String.fromCharCode(...bytes.slice(i, i + 8192));
+    return ascii;
+  }
   let out = "";
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
@@ -80,7 +86,11 @@ export function urlDecodeOnce(text: string): string {
       }
     }
     flush();
-    out += c;
+    // Copy up to the next "%" in one piece.
+    const next = text.indexOf("%", i + 1);
+    const stop = next < 0 ? text.length : next;
+    out += text.slice(i, stop);
+    i = stop - 1;
   }
   flush();
   return out;

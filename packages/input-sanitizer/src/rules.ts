@@ -197,7 +197,7 @@ function traversalHits(text: string, hits: RuleHit[]): void {
       runs++;
       const run = m[0];
       if (!run.includes("..")) continue;
-      const segments = run.split("/");
+      const segments = run.split("/", 4096);
       let depth = 0;
       let lowest = 0;
       let climbs = 0;
