@@ -157,6 +157,12 @@ describe("auditLog()", () => {
       expect(getRequestContext()).toBeUndefined();
       expect(logger()).toBe(log.logger);
     });
+
+    it("stops handing out a closed instance's logger", async () => {
+      const { log } = setup();
+      await log.close();
+      expect(logger()).not.toBe(log.logger);
+    });
   });
 
   describe("redaction", () => {

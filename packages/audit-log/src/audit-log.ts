@@ -588,6 +588,7 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
     close: {
       value: () => {
         closing ??= new Promise<void>((done) => {
+          if (fallbackHolder.logger === root) fallbackHolder.logger = undefined;
           if (writer && --writer.refs === 0) {
             writer.close();
             writers.delete(join(writer.dir, auditFile || ""));
