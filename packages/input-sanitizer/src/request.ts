@@ -111,6 +111,7 @@ export function fieldPath(parent: string, key: string | number): string {
 }
 
 type RequestLike = IncomingMessage & {
+  originalUrl?: string;
   query?: unknown;
   body?: unknown;
   params?: unknown;
@@ -145,11 +146,6 @@ function rawQuery(req: RequestLike): Record<string, string> {
   return out;
 }
 
-declare module "node:http" {
-  interface IncomingMessage {
-    originalUrl?: string;
-  }
-}
 
 /** Walks one request with compiled options; never modifies it. */
 export function inspectRequestWith(req: IncomingMessage, compiled: CompiledRequest): RequestInspection {
