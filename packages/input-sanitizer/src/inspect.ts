@@ -53,6 +53,8 @@ const SQL_OPERATOR_WORDS = new Set([
   "between",
 ]);
 
+const IDENTIFIER_KEY = /^[A-Za-z_][\w-]{0,63}$/;
+
 function plainProse(text: string): boolean {
   if (PLAIN.test(text)) return true;
   if (!text.includes("'") && !text.includes("’")) return false;
@@ -95,6 +97,15 @@ export function inspectWith(value: string, compiled: CompiledInspect, location: 
     findings.push({ kind, rule, paranoiaLevel, fragment, decodings });
   };
   if (location !== "key" && plainProse(text) && !PLAIN_NEEDS_RULES.test(text) && !mayBeCommand(text)) return findings;
+  // Identifier keys (`serviceId`, `client_name`) carry no operator, markup or quote.
+  if (
+    location === "key" &&
+    IDENTIFIER_KEY.test(text) &&
+    !PLAIN_NEEDS_RULES.test(text) &&
+    !/proto|constructor/i.test(text)
+  ) {
+    return findings;
+  }
 
   const variants = variantsOf(text);
   // Lowest paranoia level first, so a rule reported at level 1 is not first seen at 3.

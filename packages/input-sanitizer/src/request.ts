@@ -146,7 +146,6 @@ function rawQuery(req: RequestLike): Record<string, string> {
   return out;
 }
 
-
 /** Walks one request with compiled options; never modifies it. */
 export function inspectRequestWith(req: IncomingMessage, compiled: CompiledRequest): RequestInspection {
   const r = req as RequestLike;
@@ -173,16 +172,17 @@ export function inspectRequestWith(req: IncomingMessage, compiled: CompiledReque
       }
     }
     let found: readonly Finding[];
-    // Header values and paths repeat across requests (User-Agent, routes): cache their findings.
-    if ((location === "header" || location === "path") && text.length <= 512) {
-      const cached = compiled.headerCache.get(text);
+    // Header values, paths and keys repeat across requests (User-Agent, routes, field names): cache their findings.
+    if (location !== "value" && text.length <= 512) {
+      const cacheKey = `${location}\u0000${text}`;
+      const cached = compiled.headerCache.get(cacheKey);
       if (cached) found = cached;
       else {
         found = inspectWith(text, compiled.inspect, location);
         if (compiled.headerCache.size >= HEADER_CACHE_SIZE) {
           compiled.headerCache.delete(compiled.headerCache.keys().next().value!);
         }
-        compiled.headerCache.set(text, found);
+        compiled.headerCache.set(cacheKey, found);
       }
     } else found = inspectWith(text, compiled.inspect, location);
     for (const finding of found)
