@@ -378,7 +378,10 @@ export function securityHeaders(options: Readonly<SecurityHeadersOptions> = {}):
     for (let i = 0; i < existing.length; i++) {
       const name = existing[i]!;
       if (removeSet.has(name)) res.removeHeader(name);
-      else if (!overwrite && ownSet.has(name)) (taken ??= []).push(name);
+      else if (!overwrite && ownSet.has(name)) {
+        taken ??= [];
+        taken.push(name);
+      }
     }
     for (let i = 0; i < names.length; i++) {
       if (taken === undefined || !taken.includes(lowerNames[i]!)) res.setHeader(names[i]!, values[i]!);
