@@ -82,11 +82,10 @@ export interface CspOptions {
 
 export const CSP_OPTION_KEYS = ["directives", "useDefaults", "nonce", "dangerouslyAllowUnsafeScripts"] as const;
 
-/** Features Permissions-Policy can control (the ones Chromium and Firefox recognise, so no console noise). */
+/** Features Permissions-Policy can control: the ones Chromium recognises, so no console warning (it warns on `bluetooth`, for one). */
 export const PERMISSIONS_POLICY_FEATURES = [
   "accelerometer",
   "autoplay",
-  "bluetooth",
   "browsing-topics",
   "camera",
   "clipboard-read",
@@ -134,7 +133,6 @@ export type PermissionsPolicyDirectives = {
  */
 export const DEFAULT_DENIED_FEATURES = [
   "accelerometer",
-  "bluetooth",
   "browsing-topics",
   "camera",
   "display-capture",

@@ -15,6 +15,8 @@ interface Asset {
   url: string;
   body: Buffer;
   type: string;
+  /** Subresource Integrity value: the browser refuses the file if it was altered on the way. */
+  integrity: string;
 }
 
 /**
@@ -41,7 +43,12 @@ function fingerprint(): Map<string, Asset> {
     const ext = extname(file);
     const renamed = `${file.slice(0, -ext.length)}.${hash}${ext}`;
     hashed.set(file, renamed);
-    assets.set(file, { url: `/static/${renamed}`, body, type: TYPES[ext] ?? "application/octet-stream" });
+    assets.set(file, {
+      url: `/static/${renamed}`,
+      body,
+      type: TYPES[ext] ?? "application/octet-stream",
+      integrity: `sha384-${createHash("sha384").update(body).digest("base64")}`,
+    });
   }
   return assets;
 }
@@ -59,8 +66,8 @@ function layout(res: Response, title: string, script: string, body: string, asse
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Palisade Barbers</title>
 <link rel="icon" type="image/svg+xml" href="${assets.get("favicon.svg")!.url}">
-<link rel="stylesheet" href="${assets.get("app.css")!.url}"${nonceAttr}>
-<script type="module" src="${assets.get(script)!.url}"${nonceAttr}></script>
+<link rel="stylesheet" href="${assets.get("app.css")!.url}" integrity="${assets.get("app.css")!.integrity}"${nonceAttr}>
+<script type="module" src="${assets.get(script)!.url}" integrity="${assets.get(script)!.integrity}"${nonceAttr}></script>
 </head>
 <body>
 <header><h1>Palisade Barbers</h1><nav><a href="/">Book</a> · <a href="/admin">Admin</a></nav></header>
