@@ -6,10 +6,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findProgram, tempDir } from "@palisade/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLocalCertificates, scanUrl } from "../../../bench/observatory.js";
 import { createBookingApp } from "../src/app.js";
 import { loadConfig } from "../src/config.js";
 import { type DB, openDatabase } from "../src/db.js";
 import { seed } from "../src/seed.js";
+import { startServer } from "./process.js";
 
 // `pnpm test:security`: real attack tools against the full stack on 127.0.0.1, bounded in time.
 // sqlmap tries every parameter of the search, availability, login and booking routes; wapiti
@@ -145,4 +147,35 @@ describe("wapiti", () => {
     reports.wapiti = { vulnerabilities: found, anomalies: result.anomalies };
     expect(found).toEqual({});
   });
+});
+
+describe("Mozilla HTTP Observatory over local HTTPS", () => {
+  it("grades the booking server A+ with at least 135 points", async () => {
+    const certs = createLocalCertificates(join(dir.path, "certs"));
+    const server = await startServer(
+      {
+        TLS_CERT: certs.certFile,
+        TLS_KEY: certs.keyFile,
+        HTTP_PORT: "0",
+        DATABASE_FILE: join(dir.path, "tls.db"),
+        LOG_DIR: join(dir.path, "tls-logs"),
+      },
+      { scheme: "https" },
+    );
+    try {
+      const httpPort = Number(server.output().match(/"redirectFrom":"http:\/\/localhost:(\d+)"/)?.[1]);
+      const result = await scanUrl(`https://localhost:${server.port}/`, { httpPort, caFile: certs.caFile });
+      reports.observatory = {
+        score: result.score,
+        grade: result.grade,
+        tests: Object.fromEntries(
+          Object.entries(result.tests).map(([name, test]) => [name, `${test.result} (${test.scoreModifier})`]),
+        ),
+      };
+      expect(result.grade).toBe("A+");
+      expect(result.score).toBeGreaterThanOrEqual(135);
+    } finally {
+      await server.stop();
+    }
+  }, 600_000);
 });

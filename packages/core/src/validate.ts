@@ -126,8 +126,8 @@ export function optionChecks(scope: string) {
         let expected: string;
         if (min === 0 && max === Number.POSITIVE_INFINITY) expected = `a non-negative ${kind}`;
         else if (min === 1 && max === Number.POSITIVE_INFINITY && integer) expected = "a positive integer";
-        else if (max === Number.POSITIVE_INFINITY) expected = `a ${kind} of at least ${min}`;
-        else if (min === Number.NEGATIVE_INFINITY) expected = `a ${kind} of at most ${max}`;
+        else if (max === Number.POSITIVE_INFINITY) expected = `a${integer ? "n" : ""} ${kind} of at least ${min}`;
+        else if (min === Number.NEGATIVE_INFINITY) expected = `a${integer ? "n" : ""} ${kind} of at most ${max}`;
         else expected = `a${integer ? "n" : ""} ${kind} from ${min} to ${max}`;
         fail(option, expected, value);
       }
