@@ -181,15 +181,18 @@ const PATH_RUN = /[^\s"'<>|=?&;,*()]+/g;
 // all separate path segments for some server.
 const SLASH_LIKE = /\\|0x5c|0x2f|%5c|%2f|[\ue000-\uf8ff]/gi;
 const PATHISH = /0x5c|0x2f|0x2e|[\ue000-\uf8ff]|\.(?:ht|env|git|ssh|bash)|passwd|\.ini\b|\.asa\b/i;
+const ENCODED_PATH = /0x|%5c|%2f|%2e|[\ue000-\uf8ff]/i;
 const DOT_LIKE = /0x2e|%2e/gi;
 
 /** Path normalisation: backslashes, hex and private-use slashes to "/", hex dots to ".". */
 export function pathNormalize(text: string): string {
-  return text.replace(SLASH_LIKE, "/").replace(DOT_LIKE, ".");
+  const slashes = text.includes("\\") ? text.replaceAll("\\", "/") : text;
+  return ENCODED_PATH.test(slashes) ? slashes.replace(SLASH_LIKE, "/").replace(DOT_LIKE, ".") : slashes;
 }
 
 function traversalHits(text: string, hits: RuleHit[]): void {
-  const norm = pathNormalize(text);
+  // Without a dot (plain or hex/percent-encoded) nothing can climb.
+  const norm = text.includes(".") || /0x2e|%2e/i.test(text) ? pathNormalize(text) : "";
   if (norm.includes("..")) {
     PATH_RUN.lastIndex = 0;
     let runs = 0;
@@ -443,6 +446,7 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
 }
 
 export const RULE_REGEXES: readonly RegExp[] = [
+  ENCODED_PATH,
   EMPTY_EXPANSION,
   DOT_COMMAND,
   CRLF_MAIL,
