@@ -1,7 +1,7 @@
 import { dirname } from "node:path";
 import { csrfProtection, ipAllowlist } from "@palisade/access-control";
 import { audit, auditLog, errorHandler } from "@palisade/audit-log";
-import { sendProblem } from "@palisade/core";
+import { type DeliveredSecurityEvent, sendProblem } from "@palisade/core";
 import { type HealthChecks, healthChecks, pingCheck } from "@palisade/health-checks";
 import { inputSanitizer } from "@palisade/input-sanitizer";
 import { perfTiming } from "@palisade/perf-timing";
@@ -45,6 +45,8 @@ export interface AppOptions {
 
 export interface Platform {
   app: Express;
+  /** Where process-level events (health changes, startup, shutdown) go: the audit trail. */
+  onEvent(event: DeliveredSecurityEvent): void;
   /** The health-check instance (lifecycle() drives its readiness); absent with `palisade: false`. */
   health?: HealthChecks;
   /** Stops background work and flushes the logs. */
@@ -78,7 +80,7 @@ export function createPlatform(options: AppOptions): Platform {
   app.set("trust proxy", config.trustProxy);
 
   const json = express.json({ limit: "64kb" });
-  if (!palisade) return { app: bareApp(app, ctx, json), close: async () => {} };
+  if (!palisade) return { app: bareApp(app, ctx, json), onEvent: () => {}, close: async () => {} };
 
   // An unusable LOG_DIR must not take the service down: logs go to stdout and health reports it.
   const logDir = logDirUsable(config.logDir);
@@ -88,7 +90,13 @@ export function createPlatform(options: AppOptions): Platform {
     userId: (req) => (req as express.Request).user?.id,
     production: config.nodeEnv === "production",
   });
-  const perf = perfTiming({ slowMs: 1000 });
+  const onEvent = (event: DeliveredSecurityEvent) => {
+    logs.event(event.name, event.detail ?? {}, {
+      level: event.level,
+      ...(event.description ? { description: event.description } : {}),
+    });
+  };
+  const perf = perfTiming({ slowMs: 1000, logger: logs.logger });
   const scale = options.relaxedLimits ? 1000 : 1;
   const limiterBase = options.redis ? { redis: options.redis } : {};
   const apiLimit = rateLimit({ preset: "api", limit: 300 * scale, ...limiterBase });
@@ -105,6 +113,8 @@ export function createPlatform(options: AppOptions): Platform {
     businessMetrics: () => store.metrics(ctx.now()),
     dataDir: dirname(config.databaseFile),
     version: { name: "booking-server", version: "1.0.0" },
+    onEvent,
+    logger: logs.logger,
   });
   health.registerCheck("sqlite:responseTime", sqliteCheck(options.db), { componentType: "datastore" });
   const watchdog = walWatchdog(options.db);
@@ -199,6 +209,7 @@ export function createPlatform(options: AppOptions): Platform {
   return {
     app,
     health,
+    onEvent,
     async close() {
       health.close();
       perf.close();

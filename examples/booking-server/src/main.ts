@@ -80,6 +80,7 @@ async function worker(config: Config) {
     // SIGTERM: readiness 503 at once, drain, finish in-flight requests, clean up, exit 0.
     lifecycle(main, {
       health: platform.health,
+      onEvent: platform.onEvent,
       drainDelayMs: config.drainDelayMs,
       shutdownTimeoutMs: 10_000,
       // In a cluster the primary forwards one SIGTERM; a terminal's Ctrl-C would otherwise reach
