@@ -198,33 +198,29 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
   redis?.on?.("error", (error) => health.markDown(error));
   const guard = <T>(operation: () => Promise<T>): Promise<T> => (redis ? health.run(operation) : operation());
 
-  // Per request and per instance; a property is cheaper for the collector than a WeakMap entry.
-  const keysSymbol = Symbol(`palisade.rateLimit.${name}`);
-  type WithKeys = IncomingMessage & { [keysSymbol]?: Keys };
-
-  // Without X-Forwarded-For the key depends on the socket peer alone, so a keep-alive
-  // connection computes it once.
-  const socketKeySymbol = Symbol(`palisade.rateLimit.${name}.socketKey`);
-  type WithSocketKey = NonNullable<IncomingMessage["socket"]> & { [socketKeySymbol]?: string };
+  // Without X-Forwarded-For the key depends on the socket peer alone: resolved once per
+  // address (bounded), and nothing is written on the request or the socket.
+  const addressKeys = new Map<string, string>();
+  const MAX_ADDRESS_KEYS = 10_000;
 
   function ipKey(req: IncomingMessage): string {
-    const socket = req.headers["x-forwarded-for"] === undefined ? (req.socket as WithSocketKey | undefined) : undefined;
-    const cached = socket?.[socketKeySymbol];
-    if (cached !== undefined) return cached;
+    const peer = req.headers["x-forwarded-for"] === undefined ? req.socket?.remoteAddress : undefined;
+    if (peer !== undefined) {
+      const cached = addressKeys.get(peer);
+      if (cached !== undefined) return cached;
+    }
     const ip = clientIp(req, trust);
     const key = `ip:${ip ? ipKeyGenerator(ip, ipv6Subnet) : "unknown"}`;
-    if (socket && ip) socket[socketKeySymbol] = key;
+    if (peer !== undefined && ip) {
+      if (addressKeys.size >= MAX_ADDRESS_KEYS) addressKeys.clear();
+      addressKeys.set(peer, key);
+    }
     return key;
   }
 
   function keysFor(req: IncomingMessage): Keys {
-    let keys = (req as WithKeys)[keysSymbol];
-    if (!keys) {
-      const submitted = account?.(req);
-      keys = { ip: ipKey(req), account: submitted === undefined ? undefined : accountKey(submitted) };
-      (req as WithKeys)[keysSymbol] = keys;
-    }
-    return keys;
+    const submitted = account?.(req);
+    return { ip: ipKey(req), account: submitted === undefined ? undefined : accountKey(submitted) };
   }
 
   type Dimension = "ip" | "account";
@@ -498,29 +494,27 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
     Promise.resolve(userSkip(req, res)).then((skipped) => (skipped ? next() : count(req, res, next, keys)), next);
   }
 
+  /** The keys the counters use: the address key replaced by `keyGenerator`'s when given (the penalty box keeps the address). */
   function withUserKey(req: Request, res: Response, keys: Keys): Keys | Promise<Keys> {
     if (!userKeyGenerator) return keys;
     const custom = userKeyGenerator(req, res);
-    const apply = (value: string) => {
-      keys.ip = `key:${value}`;
-      return keys;
-    };
+    const apply = (value: string): Keys => ({ ip: `key:${value}`, account: keys.account });
     return typeof custom === "string" ? apply(custom) : Promise.resolve(custom).then(apply);
   }
 
-  function afterKeys(req: Request, res: Response, next: NextFunction, keys: Keys): void {
+  function afterKeys(req: Request, res: Response, next: NextFunction, keys: Keys, counted: Keys): void {
     if (!box) {
-      afterSkip(req, res, next, keys);
+      afterSkip(req, res, next, counted);
       return;
     }
     const ms = penaltyRemaining(keys);
     if (typeof ms === "number") {
-      if (!penalised(req, res, next, ms)) afterSkip(req, res, next, keys);
+      if (!penalised(req, res, next, ms)) afterSkip(req, res, next, counted);
       return;
     }
     ms.then(
       (remaining) => {
-        if (!penalised(req, res, next, remaining)) afterSkip(req, res, next, keys);
+        if (!penalised(req, res, next, remaining)) afterSkip(req, res, next, counted);
       },
       (error: unknown) => onStoreFailure(req, res, next, error),
     );
@@ -528,15 +522,17 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
 
   const middleware = function rateLimitMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (!trustChecked) diagnoseTrust(req);
-    let keys: Keys | Promise<Keys>;
+    let keys: Keys;
+    let counted: Keys | Promise<Keys>;
     try {
-      keys = withUserKey(req, res, keysFor(req));
+      keys = keysFor(req);
+      counted = withUserKey(req, res, keys);
     } catch (error) {
       next(error);
       return;
     }
-    if (keys instanceof Promise) keys.then((resolved) => afterKeys(req, res, next, resolved), next);
-    else afterKeys(req, res, next, keys);
+    if (counted instanceof Promise) counted.then((resolved) => afterKeys(req, res, next, keys, resolved), next);
+    else afterKeys(req, res, next, keys, counted);
   } as RateLimitMiddleware;
 
   Object.defineProperty(middleware, "limiterName", { value: name, enumerable: true });
