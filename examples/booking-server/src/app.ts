@@ -168,7 +168,6 @@ export function createPlatform(options: AppOptions): Platform {
         "body.startTime": "isoDate",
         "query.date": "date",
         "query.serviceId": "int",
-        "params.id": "int",
       },
       allow: FREE_TEXT,
     }),

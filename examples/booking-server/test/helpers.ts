@@ -58,3 +58,11 @@ export async function bookingServer({ relaxedLimits = false } = {}): Promise<Tes
 
 export const count = (db: DB, table: string) =>
   (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+/**
+ * The field a 400 names: the route's own validation answers `field`, the input sanitizer's
+ * format checks (which run first) answer `invalidFields: [{ field: "body.email" }]`.
+ */
+export function fieldOf(body: { field?: string; invalidFields?: { field: string }[] }): string | undefined {
+  return body.field ?? body.invalidFields?.[0]?.field.replace(/^(body|query|params)\./, "");
+}

@@ -132,7 +132,12 @@ describe("inputSanitizer()", () => {
       inputSanitizer({ fields: { "body.email": "email", "body.date": "isoDate" } }),
     );
     await request(app).post("/").send({ email: "o'brien@example.com", date: "2026-12-24" }).expect(200);
-    await request(app).post("/").send({ email: "not an email", date: "2026-12-24" }).expect(400);
+    const refused = await request(app).post("/").send({ email: "not an email", date: "2026-12-24" }).expect(400);
+    expect(refused.body).toMatchObject({
+      detail: "Invalid format: `body.email` (email).",
+      invalidFields: [{ field: "body.email", expected: "email" }],
+    });
+    expect(refused.text).not.toContain("not an email");
     expect(events.map((e) => e.name)).toEqual(["input_validation_fail"]);
     expect(events[0]!.detail).toMatchObject({ field: "body.email", hint: "email" });
   });

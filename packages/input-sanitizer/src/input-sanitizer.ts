@@ -169,8 +169,14 @@ export function inputSanitizer(options: Readonly<InputSanitizerOptions> = {}): R
         (entry.kinds === undefined || entry.kinds.has(finding.kind)),
     );
 
-  const refuse = (res: ServerResponse, status: number, incidentId: string, detail: string) => {
-    sendProblem(res, status, { detail, instance: `urn:uuid:${incidentId}`, incidentId });
+  const refuse = (
+    res: ServerResponse,
+    status: number,
+    incidentId: string,
+    detail: string,
+    extra: Record<string, unknown> = {},
+  ) => {
+    sendProblem(res, status, { detail, instance: `urn:uuid:${incidentId}`, incidentId, ...extra });
   };
 
   return function inputSanitizerMiddleware(req, res, next) {
@@ -298,6 +304,15 @@ export function inputSanitizer(options: Readonly<InputSanitizerOptions> = {}): R
     locals.blocked = true;
     if (inspection.exceeded === "depth") refuse(response, 400, incidentId, "The request input is nested too deeply.");
     else if (inspection.exceeded) refuse(response, 413, incidentId, "The request input is too large to inspect.");
-    else refuse(response, 400, incidentId, "The request was refused because its input looks unsafe.");
+    else if (findings.length === 0) {
+      // Only positive checks failed: name the fields and the expected format (the client's own
+      // field names, never its values), so a form can point at what to fix.
+      const invalidFields = inspection.hintFailures.map((failure) => ({
+        field: failure.field,
+        expected: failure.hint,
+      }));
+      const names = invalidFields.map((failure) => `\`${failure.field}\` (${failure.expected})`).join(", ");
+      refuse(response, 400, incidentId, `Invalid format: ${names}.`, { invalidFields });
+    } else refuse(response, 400, incidentId, "The request was refused because its input looks unsafe.");
   };
 }
