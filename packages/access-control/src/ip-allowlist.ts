@@ -88,8 +88,8 @@ export function ipAllowlist(
   }
   const warn = warnOnce(options.logger ?? consoleLogger, SCOPE);
 
-  const verdictSymbol = Symbol("palisade.ipAllowlist.allowed");
-  type WithVerdict = NonNullable<IncomingMessage["socket"]> & { [verdictSymbol]?: boolean };
+  const allowedPeers = new Set<string>();
+  const MAX_ALLOWED_PEERS = 10_000;
 
   function allowedAddress(ip: string): boolean {
     let address: ipaddr.IPv4 | ipaddr.IPv6;
@@ -112,15 +112,19 @@ export function ipAllowlist(
       permissive = app?.get?.("trust proxy") === true;
       if (permissive) warn("WRN_PALISADE_TRUST_PROXY_PERMISSIVE", `every request is refused: ${PERMISSIVE_HELP}`);
     }
-    // Without X-Forwarded-For the answer depends on the socket peer alone: once per connection.
-    const socket = req.headers["x-forwarded-for"] === undefined ? (req.socket as WithVerdict | undefined) : undefined;
-    if (!permissive && socket?.[verdictSymbol] === true) {
+    // Without X-Forwarded-For the answer depends on the socket peer alone: once per address,
+    // and nothing is written on the socket.
+    const peer = req.headers["x-forwarded-for"] === undefined ? req.socket?.remoteAddress : undefined;
+    if (!permissive && peer !== undefined && allowedPeers.has(peer)) {
       next();
       return;
     }
     const ip = clientIp(req, trust);
     if (!permissive && ip && allowedAddress(ip)) {
-      if (socket) socket[verdictSymbol] = true;
+      if (peer !== undefined) {
+        if (allowedPeers.size >= MAX_ALLOWED_PEERS) allowedPeers.clear();
+        allowedPeers.add(peer);
+      }
       next();
       return;
     }
