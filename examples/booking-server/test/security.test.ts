@@ -154,7 +154,7 @@ describe("wapiti", { timeout: 480_000 }, () => {
       {
         encoding: "utf8",
         timeout: 420_000,
-        stdio: ["ignore", "pipe", "pipe"],
+        maxBuffer: 64 * 1024 * 1024,
         env: { ...process.env, HOME: dir.path },
       },
     );
