@@ -60,12 +60,16 @@ const tomorrow = new Date(Date.now() + 24 * 3600_000).toISOString().slice(0, 10)
 
 const SQLMAP_TARGETS = [
   { name: "search", args: ["-u", () => `${base}/api/search?q=cut`, "-p", "q"] },
+  // The path's barber id (sqlmap's * marker) and the query string are tested separately: with a
+  // marker in the URL sqlmap tests only the marker.
+  { name: "availability-path", args: ["-u", () => `${base}/api/barbers/1*/availability?date=${tomorrow}&serviceId=1`] },
   {
-    name: "availability",
-    args: ["-u", () => `${base}/api/barbers/1*/availability?date=${tomorrow}&serviceId=1`, "-p", "date,serviceId"],
+    name: "availability-query",
+    args: ["-u", () => `${base}/api/barbers/1/availability?date=${tomorrow}&serviceId=1`, "-p", "date,serviceId"],
   },
   {
     name: "login",
+    // A wrong password answers 401, which sqlmap otherwise takes as "needs authentication" and stops.
     args: [
       "-u",
       () => `${base}/api/auth/login`,
@@ -73,6 +77,7 @@ const SQLMAP_TARGETS = [
       '{"email":"alice@example.com","password":"x"}',
       "-p",
       "email,password",
+      "--ignore-code=401",
     ],
   },
   {
@@ -162,8 +167,22 @@ describe("wapiti", { timeout: 480_000 }, () => {
       vulnerabilities: Record<string, unknown[]>;
       anomalies?: Record<string, unknown[]>;
     };
-    const found = Object.fromEntries(Object.entries(result.vulnerabilities).filter(([, items]) => items.length > 0));
-    reports.wapiti = { vulnerabilities: found, anomalies: result.anomalies };
+    // Wapiti 3.0's header check wants the legacy "X-XSS-Protection: 1; mode=block". Palisade sends
+    // "0" on purpose (current OWASP advice: the old auditor could be abused, CSP is the protection),
+    // so that one finding is checked against the real header and recorded as disputed.
+    const page = await fetch(`${base}/`);
+    expect(page.headers.get("x-xss-protection")).toBe("0");
+    const disputed = (item: unknown) => (item as { info?: string }).info === "X-XSS-Protection is not set";
+    const found = Object.fromEntries(
+      Object.entries(result.vulnerabilities)
+        .map(([name, items]) => [name, items.filter((item) => !disputed(item))] as const)
+        .filter(([, items]) => items.length > 0),
+    );
+    reports.wapiti = {
+      vulnerabilities: found,
+      disputed: Object.values(result.vulnerabilities).flat().filter(disputed),
+      anomalies: result.anomalies,
+    };
     expect(found).toEqual({});
   });
 });

@@ -129,7 +129,7 @@ describe("verifyAuditTrail()", () => {
 describe("palisade-audit verify", () => {
   const cli = fileURLToPath(new URL("./cli.ts", import.meta.url));
   const run = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ["--import", "tsx", cli, ...args], {
+    spawnSync(process.execPath, ["--import", "tsx", "--conditions=@palisade/source", cli, ...args], {
       encoding: "utf8",
       env: { ...process.env, AUDIT_HMAC_KEY: "", ...env },
     });
@@ -168,7 +168,7 @@ describe("palisade-audit verify", () => {
 
   it("prints JSON with --json", () => {
     const dir = trail(3);
-    const out = execFileSync(process.execPath, ["--import", "tsx", cli, "verify", dir, "--json"], {
+    const out = execFileSync(process.execPath, ["--import", "tsx", "--conditions=@palisade/source", cli, "verify", dir, "--json"], {
       encoding: "utf8",
       env: { ...process.env, AUDIT_HMAC_KEY: KEY },
     });

@@ -170,7 +170,7 @@ describe("ChainWriter", () => {
         key: undefined, durable: false, fsync: false, onWarning() {} });
       w.write('{"event":"sys_shutdown"}\\n');
       process.exit(0);`;
-    const result = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    const result = spawnSync(process.execPath, ["--import", "tsx", "--conditions=@palisade/source", "--input-type=module", "-e", script], {
       encoding: "utf8",
     });
     expect(result.stderr).toBe("");

@@ -207,7 +207,7 @@ describe("lifecycle() in a real process under keep-alive load", () => {
   const shutdownTimeoutMs = 3000;
 
   function startChild(): Promise<{ child: ChildProcess; port: number; stdout: () => string }> {
-    const child = spawn(process.execPath, ["--import", "tsx", fixture], {
+    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=@palisade/source", fixture], {
       env: { ...process.env, DRAIN_DELAY_MS: String(drainDelayMs), SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) },
       stdio: ["ignore", "pipe", "pipe"],
     });
