@@ -168,10 +168,14 @@ describe("palisade-audit verify", () => {
 
   it("prints JSON with --json", () => {
     const dir = trail(3);
-    const out = execFileSync(process.execPath, ["--import", "tsx", "--conditions=@palisade/source", cli, "verify", dir, "--json"], {
-      encoding: "utf8",
-      env: { ...process.env, AUDIT_HMAC_KEY: KEY },
-    });
+    const out = execFileSync(
+      process.execPath,
+      ["--import", "tsx", "--conditions=@palisade/source", cli, "verify", dir, "--json"],
+      {
+        encoding: "utf8",
+        env: { ...process.env, AUDIT_HMAC_KEY: KEY },
+      },
+    );
     expect(JSON.parse(out)).toMatchObject({ ok: true, records: 4 });
   });
 });

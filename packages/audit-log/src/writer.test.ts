@@ -170,9 +170,13 @@ describe("ChainWriter", () => {
         key: undefined, durable: false, fsync: false, onWarning() {} });
       w.write('{"event":"sys_shutdown"}\\n');
       process.exit(0);`;
-    const result = spawnSync(process.execPath, ["--import", "tsx", "--conditions=@palisade/source", "--input-type=module", "-e", script], {
-      encoding: "utf8",
-    });
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "--conditions=@palisade/source", "--input-type=module", "-e", script],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(result.stderr).toBe("");
     expect(auditRecords(dir).map((record) => record.event)).toEqual(["audit_seal", "sys_shutdown"]);
   });
