@@ -53,6 +53,24 @@ describe("scripts/changeset-check.mjs", () => {
     expect(output).toContain("packages/widget/src/widget.ts");
   });
 
+  it("with --since-release, counts pending changesets from before the last version bump's successors", () => {
+    write(".changeset/widget.md", '---\n"@palisade/widget": minor\n---\n\nFirst.\n');
+    git("add", "-A");
+    git("commit", "-qm", "changeset");
+    write("packages/widget/src/widget.ts", "export const a = 3;\n");
+    git("commit", "-qam", "later change, covered by the pending changeset");
+    expect(check("--since-release").status).toBe(0);
+    git("rm", "-q", ".changeset/widget.md");
+    write("packages/widget/package.json", JSON.stringify({ name: "@palisade/widget", version: "0.2.0" }));
+    git("commit", "-qam", "version packages");
+    expect(check("--since-release").status).toBe(0);
+    write("packages/widget/src/widget.ts", "export const a = 4;\n");
+    git("commit", "-qam", "change after the release");
+    const { status, output } = check("--since-release");
+    expect(status).toBe(1);
+    expect(output).toContain("@palisade/widget");
+  });
+
   it("fails for an uncommitted change too", () => {
     write("packages/widget/src/new-file.ts", "export {};\n");
     expect(check().status).toBe(1);

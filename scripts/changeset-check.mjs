@@ -6,6 +6,12 @@
 // The base defaults to origin/main, then main. Changes are counted from the merge base with the
 // base ref up to the working tree (commits, staged, unstaged and untracked files), so it answers
 // the same locally as in CI. Tests, benchmarks and CHANGELOG.md do not count as changes.
+//
+//   node scripts/changeset-check.mjs --since-release
+//
+// For CI on a clone of main alone (no branch to compare with): the base is the last release, the
+// newest commit that changed a package's "version" (what `changeset version` writes), and any
+// pending changeset in .changeset/ counts, since `changeset version` consumes them.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -17,7 +23,15 @@ const lines = (text) => text.split("\n").filter(Boolean);
 const root = git("rev-parse", "--show-toplevel");
 process.chdir(root);
 
+const sinceRelease = process.argv.includes("--since-release");
+
+function lastRelease() {
+  const bump = git("log", "-1", "--format=%H", '-G"version":', "--", "packages/*/package.json");
+  return bump || lines(git("rev-list", "--max-parents=0", "HEAD")).at(-1);
+}
+
 function baseRef() {
+  if (sinceRelease) return lastRelease();
   const at = process.argv.indexOf("--base");
   if (at !== -1 && process.argv[at + 1]) return process.argv[at + 1];
   if (process.env.BASE_REF) return process.env.BASE_REF;
@@ -66,7 +80,10 @@ for (const file of changed) {
 
 /** Package names in the front matter of the changesets added since the base. */
 const covered = new Set();
-const changesets = [...added].filter((file) => /^\.changeset\/[^/]+\.md$/.test(file) && !file.endsWith("README.md"));
+const pending = sinceRelease ? lines(git("ls-files", "--cached", "--others", "--exclude-standard", ".changeset")) : [];
+const changesets = [...(sinceRelease ? pending : added)].filter(
+  (file) => /^\.changeset\/[^/]+\.md$/.test(file) && !file.endsWith("README.md"),
+);
 for (const file of changesets) {
   if (!existsSync(file)) continue;
   const front = /^---\n([\s\S]*?)\n---/.exec(readFileSync(file, "utf8"));
@@ -77,7 +94,7 @@ for (const file of changesets) {
 
 const missing = [...touched].filter(([name]) => !covered.has(name));
 console.log(
-  `changeset-check: base ${base} (${mergeBase.slice(0, 8)}); ${touched.size} published package(s) changed, ${changesets.length} new changeset(s).`,
+  `changeset-check: base ${base} (${mergeBase.slice(0, 8)}); ${touched.size} published package(s) changed, ${changesets.length} ${sinceRelease ? "pending" : "new"} changeset(s).`,
 );
 if (missing.length > 0) {
   console.error("\nThese published packages changed without a changeset naming them:\n");
