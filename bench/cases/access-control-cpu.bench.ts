@@ -1,9 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { defineBench } from "../harness.js";
+import { serverCpu } from "../server-cpu.js";
 import httpCase from "./access-control.bench.js";
-import { serverCpu } from "./rate-limit-cpu.bench.js";
 
-// The access-control HTTP case's servers measured by server CPU per request (see rate-limit-cpu).
+// The access-control HTTP case's servers measured by server CPU per request (see bench/server-cpu.ts).
 export default defineBench({
   kind: "script",
   description: "server CPU time per request: bare, csrfProtection(), ipAllowlist() on a same-origin POST",
