@@ -1,9 +1,10 @@
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import autocannon from "autocannon";
 import type { BenchCase, HttpBenchCase } from "./harness.js";
+import { startVariant } from "./variant.js";
 
 // `pnpm bench [name...]`: runs bench/cases/<name>.bench.ts (all of them without a name).
 // HTTP cases start each variant in its own process and alternate autocannon rounds between
@@ -26,18 +27,6 @@ const median = (values: number[]) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-
-function startVariant(file: string, variant: string): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = fork(join(here, "serve.ts"), [file, variant], {
-      execArgv: ["--import", "tsx", "--conditions=@palisade/source"],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      env: { ...process.env, NODE_ENV: "production" },
-    });
-    child.once("message", (message) => resolve({ child, port: (message as { port: number }).port }));
-    child.once("exit", (code) => reject(new Error(`variant ${variant} exited with ${code}`)));
-  });
-}
 
 async function runHttp(name: string, file: string, bench: HttpBenchCase) {
   const variants = Object.keys(bench.variants);

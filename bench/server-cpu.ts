@@ -1,28 +1,15 @@
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import type { BenchRequest } from "./harness.js";
+import { startVariant } from "./variant.js";
 
 // Servers of an HTTP bench case measured by the server process's own CPU time per request
 // (utime + stime from /proc) rather than throughput: on a shared 2-core machine throughput ratios
 // swing by ±20% between runs, CPU per request barely does. A server saturated on CPU serves
 // 1 / (CPU per request), so the throughput ratio is the CPU ratio inverted.
 
-const serve = fileURLToPath(new URL("./serve.ts", import.meta.url));
 const TICKS_PER_SECOND = 100;
-
-function start(file: string, variant: string): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = fork(serve, [file, variant], {
-      execArgv: ["--import", "tsx", "--conditions=@palisade/source"],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      env: { ...process.env, NODE_ENV: "production" },
-    });
-    child.once("message", (message) => resolve({ child, port: (message as { port: number }).port }));
-    child.once("exit", (code) => reject(new Error(`variant ${variant} exited with ${code}`)));
-  });
-}
 
 function cpuSeconds(pid: number): number {
   // Fields 14 and 15 of stat (utime, stime), counted from after the command name.
@@ -48,7 +35,7 @@ export async function serverCpu(
   const path = request.path ?? "/";
   const options = { connections: 10, method: request.method ?? "GET", headers: request.headers, body: request.body };
   const servers = new Map<string, { child: ChildProcess; port: number }>();
-  for (const variant of variants) servers.set(variant, await start(file, variant));
+  for (const variant of variants) servers.set(variant, await startVariant(file, variant));
   const samples = new Map(variants.map((variant) => [variant, [] as number[]]));
   try {
     for (const variant of variants) {

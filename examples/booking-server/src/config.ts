@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Server configuration, read from the environment once at start. */
@@ -110,10 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (adminPassword !== undefined && adminPassword.length < 8) {
     throw new ConfigError("ADMIN_PASSWORD must be at least 8 characters.");
   }
-  const logDir = env.LOG_DIR || `${defaultDataDir}logs`;
-  if (env.LOG_DIR && existsSync(env.LOG_DIR) === false && !env.LOG_DIR.startsWith("/")) {
-    throw new ConfigError(`LOG_DIR must be an absolute path, got ${JSON.stringify(env.LOG_DIR)}.`);
-  }
+  // Relative paths resolve against the working directory, like DATABASE_FILE.
+  const logDir = env.LOG_DIR ? resolve(env.LOG_DIR) : `${defaultDataDir}logs`;
   const tlsCert = env.TLS_CERT || undefined;
   const tlsKey = env.TLS_KEY || undefined;
   if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new ConfigError("TLS_CERT and TLS_KEY must be set together.");

@@ -92,15 +92,8 @@ interface RequestState {
   done: boolean;
 }
 
-interface RouteEntry {
-  method: string;
-  route: string;
-  requests: number;
-  errors: number;
-  clientErrors: number;
-  slow: number;
-  aborted: number;
-  slowMs: number;
+/** A route's live state: the counters `RouteStats` reports, plus its window and cached observers. */
+interface RouteEntry extends Omit<RouteStats, "window"> {
   window: LatencyWindow;
   observers: (((seconds: number) => void) | undefined)[];
 }
