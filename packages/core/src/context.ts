@@ -10,7 +10,11 @@ export interface RequestScope {
 
 // One store per process, shared by every copy of @palisade/core (Symbol.for on globalThis).
 const STORE_KEY = Symbol.for("palisade.requestScope");
-const holder = globalThis as typeof globalThis & { [STORE_KEY]?: AsyncLocalStorage<RequestScope> };
+const WANTED_KEY = Symbol.for("palisade.requestScope.wanted");
+const holder = globalThis as typeof globalThis & {
+  [STORE_KEY]?: AsyncLocalStorage<RequestScope>;
+  [WANTED_KEY]?: boolean;
+};
 const store: AsyncLocalStorage<RequestScope> = holder[STORE_KEY] ?? new AsyncLocalStorage<RequestScope>();
 holder[STORE_KEY] ??= store;
 
@@ -25,6 +29,29 @@ holder[STORE_KEY] ??= store;
 export function enterRequestScope(req: IncomingMessage, res: ServerResponse, next: () => void): void {
   if (store.getStore()?.req === req) next();
   else store.run({ req, res }, next);
+}
+
+/**
+ * Declares that code in this process reads `currentRequest()` without being handed the
+ * request (sqlite-tuning's query timings, `startSpan()` without a request). From then on
+ * `offerRequestScope` enters the scope. Call it at setup; calling it again is harmless.
+ *
+ * The scope is an AsyncLocalStorage, and on Node 20 the first one entered turns on async hooks
+ * for the whole process, a few percent of a trivial request's cost; middleware that merely
+ * offer the scope leave it off until someone needs it.
+ */
+export function requireRequestScope(): void {
+  holder[WANTED_KEY] = true;
+}
+
+/**
+ * `enterRequestScope` once something has called `requireRequestScope()` (or the scope is
+ * already entered), otherwise just `next()`. For middleware that provide the scope as a
+ * service to other packages rather than reading it themselves (perf-timing).
+ */
+export function offerRequestScope(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  if (holder[WANTED_KEY] === true) enterRequestScope(req, res, next);
+  else next();
 }
 
 /**

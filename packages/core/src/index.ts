@@ -3,8 +3,10 @@ export {
   attachTimingSink,
   currentRequest,
   enterRequestScope,
+  offerRequestScope,
   type RequestScope,
   recordTiming,
+  requireRequestScope,
   type TimingEntry,
 } from "./context.js";
 export { CONFIG_ERROR_CODES, type ConfigErrorCode, PalisadeConfigError } from "./errors.js";

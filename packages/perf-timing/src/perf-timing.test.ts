@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { PalisadeConfigError, recordTiming } from "@palisade/core";
+import { currentRequest, PalisadeConfigError, recordTiming, requireRequestScope } from "@palisade/core";
 import { createApp, recordingLogger } from "@palisade/test-utils";
 import express, { type RequestHandler } from "express";
 import { Counter, Registry } from "prom-client";
@@ -151,6 +151,21 @@ describe("perfTiming()", () => {
         /, sql_query;dur=1\.000;desc="say \\"hi\\"\\\\"$/,
       );
     });
+  });
+
+  it("enters core's request scope once a package that reads it asked (as sqlite-tuning does)", async () => {
+    const app = express();
+    app.use(timing({ exposeSpans: { clients: ["loopback"] } }));
+    app.get("/", async (_req, res) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      // A module without the request, like a database wrapper.
+      const scope = currentRequest();
+      if (scope) recordTiming(scope.req, { name: "db", durationMs: 2 });
+      res.end();
+    });
+    expect((await request(app).get("/")).headers["server-timing"]).toMatch(/^total;dur=[\d.]+$/);
+    requireRequestScope();
+    expect((await request(app).get("/")).headers["server-timing"]).toMatch(/^total;dur=[\d.]+, db;dur=2\.000$/);
   });
 
   describe('with "exposeSpans.origins"', () => {
@@ -454,6 +469,42 @@ describe("perfTiming()", () => {
         "1",
         "+Inf",
       ]);
+    });
+
+    it("puts each duration in its bucket, and agrees between text, JSON and after a reset", async () => {
+      const registry = new Registry();
+      const middleware = timing({ registry, buckets: [0.02, 5] });
+      const app = createApp();
+      app.use(middleware);
+      app.get("/slow", (_req, res) => {
+        setTimeout(() => res.end("ok"), 40);
+      });
+      await request(app).get("/slow");
+      await request(app).get("/slow");
+      const series = { method: "GET", route: "/slow", status_class: "2xx" };
+      const { samples } = parseExposition(await registry.metrics());
+      const bucket = (le: string) =>
+        samples.find((s) => s.name === "http_request_duration_seconds_bucket" && matches(s, { ...series, le }))?.value;
+      expect([bucket("0.02"), bucket("5"), bucket("+Inf")]).toEqual([0, 2, 2]);
+      const sum = samples.find((s) => s.name === "http_request_duration_seconds_sum" && matches(s, series))?.value;
+      expect(sum).toBeGreaterThanOrEqual(0.08);
+      expect(sum).toBeLessThan(10);
+
+      const [json] = (await registry.getMetricsAsJSON()).filter((m) => m.name === "http_request_duration_seconds");
+      expect(json?.type).toBe("histogram");
+      const jsonCount = json?.values.find(
+        (v) => (v as { metricName?: string }).metricName === "http_request_duration_seconds_count",
+      );
+      expect(jsonCount).toMatchObject({ value: 2, labels: series });
+
+      registry.resetMetrics();
+      expect(parseExposition(await registry.metrics()).samples).toEqual([]);
+      await request(app).get("/slow");
+      expect(
+        parseExposition(await registry.metrics()).samples.find(
+          (s) => s.name === "http_request_duration_seconds_count" && matches(s, series),
+        )?.value,
+      ).toBe(1);
     });
 
     it("refuses a second instance on the same registry", () => {

@@ -4,8 +4,8 @@ import {
   clientIp,
   compileTrust,
   consoleLogger,
-  enterRequestScope,
   isLogger,
+  offerRequestScope,
   optionChecks,
   PalisadeConfigError,
   type PalisadeLogger,
@@ -14,7 +14,7 @@ import {
   warnOnce,
 } from "@palisade/core";
 import type { RequestHandler } from "express";
-import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import {
   DEFAULTS,
   DURATION_METRIC,
@@ -27,6 +27,7 @@ import {
   SLOW_REQUEST_CODE,
   UNMATCHED_ROUTE,
 } from "./options.js";
+import { DurationHistogram, type DurationSeries } from "./prometheus.js";
 import { type RuntimeSummary, RuntimeWindow } from "./runtime.js";
 import { performanceScore, type ScoreTargets } from "./score.js";
 import { MAX_SPAN_NAMES, metricName, type SpanTotal, spanEntries, writeHeadSets } from "./server-timing.js";
@@ -95,7 +96,8 @@ interface RequestState {
 /** A route's live state: the counters `RouteStats` reports, plus its window and cached observers. */
 interface RouteEntry extends Omit<RouteStats, "window"> {
   window: LatencyWindow;
-  observers: (((seconds: number) => void) | undefined)[];
+  /** Prometheus series by status class index, created on first use. */
+  series: (DurationSeries | undefined)[];
 }
 
 type ExpressRequest = IncomingMessage & {
@@ -196,7 +198,7 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
   const defaultMetrics = check.boolean("defaultMetrics", options.defaultMetrics, DEFAULTS.defaultMetrics);
   const buckets = bucketsOption(check, options.buckets);
   let registry: Registry | undefined;
-  let histogram: Histogram<"method" | "route" | "status_class"> | undefined;
+  let histogram: DurationHistogram | undefined;
   if (prometheus) {
     registry = options.registry ?? new Registry();
     const candidate = registry as unknown as Record<string, unknown>;
@@ -210,13 +212,12 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
         `${SCOPE}: option \`registry\` already holds a metric named \`${DURATION_METRIC}\` (a second perfTiming() on one registry?); pass each instance its own registry.`,
       );
     }
-    histogram = new Histogram({
-      name: DURATION_METRIC,
-      help: "Duration of HTTP requests in seconds, by method, route template and status class.",
-      labelNames: ["method", "route", "status_class"] as const,
-      buckets: [...buckets],
-      registers: [registry],
-    });
+    histogram = new DurationHistogram(
+      DURATION_METRIC,
+      "Duration of HTTP requests in seconds, by method, route template and status class.",
+      buckets,
+      registry,
+    );
     if (defaultMetrics && !registry.getSingleMetric("process_cpu_user_seconds_total")) {
       collectDefaultMetrics({ register: registry });
     }
@@ -345,7 +346,7 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
       aborted: 0,
       slowMs: slowRoutes.get(key) ?? slowRoutes.get(route) ?? slowMs,
       window: new LatencyWindow(windowSlices, epochAt(process.hrtime.bigint())),
-      observers: [],
+      series: [],
     };
     routes.set(key, entry);
     return entry;
@@ -412,12 +413,12 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
     }
     entry.window.record(micros, error, epoch);
     if (histogram) {
-      let observe = entry.observers[statusIndex];
-      if (!observe) {
-        observe = histogram.labels(entry.method, entry.route, STATUS_CLASSES[statusIndex]!).observe;
-        entry.observers[statusIndex] = observe;
+      let series = entry.series[statusIndex];
+      if (!series) {
+        series = histogram.seriesFor(entry.method, entry.route, STATUS_CLASSES[statusIndex]!);
+        entry.series[statusIndex] = series;
       }
-      observe(nanos / 1e9);
+      histogram.record(series, nanos / 1e9);
     }
     const ms = nanos / 1e6;
     if (ms > entry.slowMs) {
@@ -441,8 +442,11 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
       state.writeHead = res.writeHead;
       res.writeHead = writeHeadWithTiming as ServerResponse["writeHead"];
     }
-    res.once("close", onClose);
-    enterRequestScope(req, res, next);
+    // `on`, not `once`: onClose runs once by its own `done` flag, and `once` allocates a wrapper.
+    res.on("close", onClose);
+    // The request scope lets packages without the request (sqlite-tuning) add spans; entered
+    // once one of them asks for it (core's requireRequestScope), free until then.
+    offerRequestScope(req, res, next);
   } as unknown as PerfTimingMiddleware;
 
   function stats(): PerfStats {

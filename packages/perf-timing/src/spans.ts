@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
-import { currentRequest, recordTiming } from "@palisade/core";
+import { currentRequest, recordTiming, requireRequestScope } from "@palisade/core";
 
 /** A running span; `end()` records it once and returns its duration in ms. */
 export interface Span {
@@ -13,7 +13,10 @@ const OPEN_SPANS = Symbol.for("palisade.perfTiming.openSpans");
 type WithOpenSpans = IncomingMessage & { [OPEN_SPANS]?: Map<string, Span[]> };
 
 function resolve(req: IncomingMessage | undefined): IncomingMessage | undefined {
-  return req ?? currentRequest()?.req;
+  if (req) return req;
+  // Without a request the scope is the only way to it: ask perfTiming to enter it from now on.
+  requireRequestScope();
+  return currentRequest()?.req;
 }
 
 /**

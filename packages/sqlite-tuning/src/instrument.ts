@@ -5,6 +5,7 @@ import {
   optionChecks,
   type PalisadeLogger,
   recordTiming,
+  requireRequestScope,
 } from "@palisade/core";
 import { explainQueryPlan } from "./advisor.js";
 import { installHooks, type StatementCall } from "./hooks.js";
@@ -125,6 +126,8 @@ export function instrument(db: SqliteDatabase, options: Readonly<InstrumentOptio
   const histogram = check.boolean("histogram", options.histogram, true);
   const maxStatements = check.number("maxStatements", options.maxStatements, 1000, { min: 1, integer: true });
   const timingName = check.string("timingName", options.timingName, "db");
+  // Query timings reach the request through core's scope: have perfTiming enter it.
+  requireRequestScope();
   if (options.logger !== undefined && typeof options.logger?.warn !== "function") {
     check.fail("logger", "an object with a warn(details, message) method", options.logger);
   }
