@@ -62,38 +62,44 @@ function decodeBytes(bytes: number[]): string {
 
 /** One round of percent-decoding, with `%uXXXX` and overlong UTF-8. Returns the input when nothing decodes. */
 export function urlDecodeOnce(text: string): string {
-  if (!text.includes("%")) return text;
+  let p = text.indexOf("%");
+  if (p < 0) return text;
   let out = "";
-  let bytes: number[] = [];
-  const flush = () => {
-    if (bytes.length > 0) out += decodeBytes(bytes);
-    bytes = [];
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === "%") {
-      if ((text[i + 1] === "u" || text[i + 1] === "U") && hexValue(text, i + 2, 4) >= 0) {
-        flush();
-        out += String.fromCharCode(hexValue(text, i + 2, 4));
-        i += 5;
-        continue;
+  // `literal` is where undecoded text starts; a run of %XX bytes is decoded together, so
+  // pending bytes are flushed before any literal text or %uXXXX that follows them.
+  let literal = 0;
+  const bytes: number[] = [];
+  while (p >= 0) {
+    const next = text.charCodeAt(p + 1);
+    if ((next === 117 || next === 85) && hexValue(text, p + 2, 4) >= 0) {
+      if (bytes.length > 0) {
+        out += decodeBytes(bytes);
+        bytes.length = 0;
       }
-      const byte = hexValue(text, i + 1, 2);
-      if (byte >= 0) {
-        bytes.push(byte);
-        i += 2;
-        continue;
-      }
+      out += text.slice(literal, p) + String.fromCharCode(hexValue(text, p + 2, 4));
+      literal = p + 6;
+      p = text.indexOf("%", literal);
+      continue;
     }
-    flush();
-    // Copy up to the next "%" in one piece.
-    const next = text.indexOf("%", i + 1);
-    const stop = next < 0 ? text.length : next;
-    out += text.slice(i, stop);
-    i = stop - 1;
+    const byte = hexValue(text, p + 1, 2);
+    if (byte < 0) {
+      // A "%" that starts no escape stays as it is.
+      p = text.indexOf("%", p + 1);
+      continue;
+    }
+    if (literal < p) {
+      if (bytes.length > 0) {
+        out += decodeBytes(bytes);
+        bytes.length = 0;
+      }
+      out += text.slice(literal, p);
+    }
+    bytes.push(byte);
+    literal = p + 3;
+    p = text.indexOf("%", literal);
   }
-  flush();
-  return out;
+  if (bytes.length > 0) out += decodeBytes(bytes);
+  return literal < text.length ? out + text.slice(literal) : out;
 }
 
 const NAMED_ENTITIES: Readonly<Record<string, string>> = {
@@ -135,48 +141,55 @@ const NAMED_ENTITIES: Readonly<Record<string, string>> = {
   commat: "@",
 };
 
+const isAsciiLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+const isHexDigit = (c: number) => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+
 /** Decodes numeric and common named HTML character references, with or without the `;`. */
 export function htmlDecode(text: string): string {
-  if (!text.includes("&")) return text;
+  let i = text.indexOf("&");
+  if (i < 0) return text;
+  const n = text.length;
   let out = "";
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c !== "&") {
-      out += c;
-      continue;
-    }
+  // Text from `literal` up to the current "&" is copied in one piece.
+  let literal = 0;
+  while (i >= 0) {
     let j = i + 1;
-    if (text[j] === "#") {
+    if (text.charCodeAt(j) === 35) {
       j++;
-      const hex = text[j] === "x" || text[j] === "X";
+      const x = text.charCodeAt(j);
+      const hex = x === 120 || x === 88;
       if (hex) j++;
       const digitsStart = j;
-      while (j < text.length && j - digitsStart < 8 && (hex ? HEX.test(text[j]!) : text[j]! >= "0" && text[j]! <= "9"))
+      while (j < n && j - digitsStart < 8) {
+        const c = text.charCodeAt(j);
+        if (hex ? !isHexDigit(c) : c < 48 || c > 57) break;
         j++;
+      }
       if (j > digitsStart) {
         const cp = Number.parseInt(text.slice(digitsStart, j), hex ? 16 : 10);
         if (cp <= 0x10ffff) {
-          out += String.fromCodePoint(cp);
-          if (text[j] === ";") j++;
-          i = j - 1;
+          out += text.slice(literal, i) + String.fromCodePoint(cp);
+          if (text.charCodeAt(j) === 59) j++;
+          literal = j;
+          i = text.indexOf("&", j);
           continue;
         }
       }
-      out += c;
+      i = text.indexOf("&", i + 1);
       continue;
     }
-    while (j < text.length && j - i <= 9 && /[a-zA-Z]/.test(text[j]!)) j++;
-    const name = text.slice(i + 1, j).toLowerCase();
-    const value = NAMED_ENTITIES[name];
+    while (j < n && j - i <= 9 && isAsciiLetter(text.charCodeAt(j))) j++;
+    const value = j > i + 1 ? NAMED_ENTITIES[text.slice(i + 1, j).toLowerCase()] : undefined;
     if (value !== undefined) {
-      out += value;
-      if (text[j] === ";") j++;
-      i = j - 1;
+      out += text.slice(literal, i) + value;
+      if (text.charCodeAt(j) === 59) j++;
+      literal = j;
+      i = text.indexOf("&", j);
       continue;
     }
-    out += c;
+    i = text.indexOf("&", i + 1);
   }
-  return out;
+  return literal < n ? out + text.slice(literal) : out;
 }
 
 /** Decodes JavaScript (`\x41`, `\u0041`, `\u{41}`, `\101`) and CSS (`\41 `, `\j`) escapes. */
@@ -195,8 +208,12 @@ export function escapeDecode(text: string): string {
     }
     const n = text[i + 1]!;
     if (n === "\\") {
-      out += "\\";
-      i += 1;
+      // A run of backslashes: each pair is one backslash; an odd last one escapes what follows.
+      let k = i + 2;
+      while (text.charCodeAt(k) === 92) k++;
+      const pairs = (k - i) >> 1;
+      out += pairs === 1 ? "\\" : "\\".repeat(pairs);
+      i += 2 * pairs - 1;
     } else if ((n === "x" || n === "X") && hexValue(text, i + 2, 2) >= 0) {
       // A run of \xNN escapes is bytes: decode it as (lenient) UTF-8.
       const bytes: number[] = [];
@@ -205,7 +222,7 @@ export function escapeDecode(text: string): string {
         bytes.push(hexValue(text, j + 2, 2));
         j += 4;
       }
-      out += bytes.every((b) => b < 0x80) ? String.fromCharCode(...bytes) : decodeBytes(bytes);
+      out += decodeBytes(bytes);
       i = j - 1;
     } else if ((n === "u" || n === "U") && text[i + 2] === "{") {
       const end = text.indexOf("}", i + 3);

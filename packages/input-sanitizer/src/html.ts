@@ -114,11 +114,23 @@ const URL_ATTRIBUTES = new Set([
   "attributename",
 ]);
 
-const isTagStart = (c: string | undefined) => c !== undefined && /[a-zA-Z!?:%/]/.test(c);
+// A letter, "!", "?", ":", "%" or "/".
+const isTagStart = (c: number) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 33 || c === 63 || c === 58 || c === 37 || c === 47;
 const isSpaceLike = (c: string) => c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f" || c === "/";
 
 /** `javascript:`, `vbscript:`, `data:text/html` after removing what browsers ignore inside a scheme. */
 export function dangerousScheme(value: string): boolean {
+  // Every dangerous scheme starts with j, v, l, m or d: skip the rest when the first character
+  // that counts (after spaces and control characters) is another ASCII character.
+  let first = 0;
+  while (first < value.length && value.charCodeAt(first) <= 32) first++;
+  const f = value.charCodeAt(first) | 0x20;
+  if (
+    first === value.length ||
+    (value.charCodeAt(first) < 0x80 && f !== 106 && f !== 118 && f !== 108 && f !== 109 && f !== 100)
+  )
+    return false;
   // Browsers drop leading spaces and control characters (tab, newline) inside the scheme.
   let compact = "";
   for (let i = 0; i < value.length && compact.length < 200; i++) {
@@ -170,7 +182,7 @@ export function xssHits(text: string): XssHit[] {
   let tags = 0;
   for (let i = lower.indexOf("<"); i >= 0 && i < n && tags < 200; i = lower.indexOf("<", i + 1)) {
     let j = i + 1;
-    if (!isTagStart(text[j])) continue;
+    if (!isTagStart(text.charCodeAt(j))) continue;
     tags++;
     if (text[j] === "/") j++;
     if (lower.startsWith("!--", j - 0)) {
@@ -277,7 +289,7 @@ export function xssHits(text: string): XssHit[] {
     regex.lastIndex = 0;
   }
   // A dangerous scheme as the whole value (a URL field) or right after "=".
-  const scheme = lower.search(SCHEME_AFTER);
+  const scheme = lower.includes("script") ? lower.search(SCHEME_AFTER) : -1;
   if (scheme >= 0 && dangerousScheme(text.slice(scheme).replace(/^[=("'\s]+/, ""))) {
     hits.push({ rule: "xss.script-url", paranoiaLevel: 1, index: scheme });
   } else if (dangerousScheme(text)) hits.push({ rule: "xss.script-url", paranoiaLevel: 1, index: 0 });

@@ -64,11 +64,15 @@ const WRAPPED_COMMAND = new RegExp(
 /** Shell quote removal: `c''at`, `c\at`, `w"h"o"am"i`, `${IFS}`, `{cat,/etc/passwd}`. */
 export function shellNormalize(text: string): string {
   if (!/['"\\$[`<>]|\{[^{}]{0,40},/.test(text)) return text;
-  return text
-    .replace(IFS, " ")
-    .replace(EMPTY_EXPANSION, "")
-    .replace(QUOTE_IN_WORD, "$1")
-    .replace(GLOB_CLASS, "$1")
+  // Each step runs only when a character its pattern needs is present (no step adds one a
+  // later step needs): long inputs with one kind of punctuation stay cheap.
+  let out = text;
+  if (out.includes("$")) out = out.replace(IFS, " ");
+  if (out.includes("$") || out.includes("`") || out.includes("()")) out = out.replace(EMPTY_EXPANSION, "");
+  if (out.includes("'") || out.includes('"') || out.includes("\\")) out = out.replace(QUOTE_IN_WORD, "$1");
+  if (out.includes("[")) out = out.replace(GLOB_CLASS, "$1");
+  if (!out.includes("{")) return out;
+  return out
     .replace(BRACE_WORD, (_m, pre: string, list: string, post: string) =>
       list
         .split(",")
@@ -110,6 +114,20 @@ function scanSeparators(text: string, hits: RuleHit[]): void {
   let seen = 0;
   const found = new Set<string>();
   for (let i = 0; i < text.length && seen < MAX_SEPARATORS; i++) {
+    const code = text.charCodeAt(i);
+    // Only ; | & line breaks ` $ ' " start anything below.
+    if (
+      code !== 59 &&
+      code !== 124 &&
+      code !== 38 &&
+      code !== 10 &&
+      code !== 13 &&
+      code !== 96 &&
+      code !== 36 &&
+      code !== 39 &&
+      code !== 34
+    )
+      continue;
     const c = text[i]!;
     let kind: "separator" | "substitution" | "quote";
     let start = i + 1;
@@ -165,7 +183,7 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
   add("cmd.powershell", 1, POWERSHELL.exec(text));
   add("cmd.command-line", 1, WRAPPED_COMMAND.exec(text));
   add("cmd.shellshock", 1, SHELLSHOCK.exec(text));
-  add("cmd.dot-command", 1, DOT_COMMAND.exec(text));
+  add("cmd.dot-command", 1, text.includes(".") ? DOT_COMMAND.exec(text) : null);
   add("cmd.ssi", 1, SSI.exec(text));
   add("cmd.windows", 1, WINDOWS_SHELL.exec(text));
   add("cmd.exec-call", 1, CODE_EXEC_CALL.exec(text));
@@ -176,6 +194,7 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
 
 const SENSITIVE =
   /(?:^|[/\\])(?:etc[/\\](?:passwd|shadow|group|hosts|issue|motd|sudoers|crontab|fstab|profile|bashrc|ssh|mysql|apache2|nginx|httpd)|proc[/\\](?:self|\d+|version|cmdline|environ)|boot\.ini|win\.ini|system\.ini|windows[/\\](?:system32|win\.ini|repair)|winnt[/\\]|system32[/\\]|\.htaccess|\.htpasswd|\.ssh[/\\]|id_[rd]sa|\.bash_history|\.git[/\\](?:config|head)|web-inf[/\\]|web\.config|wp-config\.php|var[/\\](?:log|www|lib|mail|spool)[/\\]|usr[/\\]local[/\\]|inetpub[/\\]|global\.asa|\.env(?:$|[/\\.]))/i;
+const ASCII_LETTER = /[a-z]/i;
 const PATH_RUN = /[^\s"'<>|=?&;,*()]+/g;
 // Backslashes, hex-literal and encoded slashes, and private-use code points (IIS "%uF025")
 // all separate path segments for some server.
@@ -237,7 +256,8 @@ function traversalHits(text: string, hits: RuleHit[]): void {
       }
     }
   }
-  const file = SENSITIVE.exec(text);
+  // Every sensitive name has an ASCII letter.
+  const file = ASCII_LETTER.test(text) ? SENSITIVE.exec(text) : null;
   // A Windows system directory named without climbing is a path, not an attack.
   if (
     file &&
@@ -420,15 +440,21 @@ export function mayBeCommand(text: string): boolean {
   return first !== undefined && (COMMAND_WORDS.has(first) || isTech(first));
 }
 
+/** Whether the first word carries shell syntax: a brace, bracket, `$`, backslash, backtick or two quotes. */
+function obfuscatedHead(text: string): boolean {
+  const head = text.trimStart().split(/\s/, 1)[0] ?? "";
+  if (/[{}[\]$\\`]/.test(head)) return true;
+  const quote = head.search(/['"]/);
+  return quote >= 0 && /['"]/.test(head.slice(quote + 1));
+}
+
 /** All non-SQL, non-XSS rule hits for one decoded form of a string. */
 export function ruleHits(text: string, location: Location, raw: boolean, hits: RuleHit[]): void {
   if (COMMAND_CHARS.test(text) || mayBeCommand(text) || /['"{]/.test(text)) {
     const shell = shellNormalize(text);
     commandHits(shell, hits, shell !== text);
     // Obfuscation that spells a program (`c{a,oun}t`, `{id,}`, `w'h'o'am'i`) is an attack by itself.
-    const head = text.trimStart().split(/\s/, 1)[0] ?? "";
-    const obfuscatedHead = /[{}[\]$\\`]/.test(head) || (head.match(/['"]/g)?.length ?? 0) >= 2;
-    if (obfuscatedHead && shell !== text && mayBeCommand(shell) && !mayBeCommand(text)) {
+    if (shell !== text && mayBeCommand(shell) && !mayBeCommand(text) && obfuscatedHead(text)) {
       hits.push({
         kind: "command-injection",
         rule: "cmd.obfuscated-command",
@@ -446,6 +472,7 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
 }
 
 export const RULE_REGEXES: readonly RegExp[] = [
+  ASCII_LETTER,
   ENCODED_PATH,
   EMPTY_EXPANSION,
   DOT_COMMAND,

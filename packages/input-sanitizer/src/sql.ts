@@ -1358,7 +1358,8 @@ export function sqlHits(text: string, maxTokens = 256): SqlHit[] {
   // In a quoted context the decisive tokens come right after the closing quote.
   if (text.includes("'")) judge(tokenize(text, "'", Math.min(maxTokens, 64)), "'", hits);
   if (text.includes('"')) judge(tokenize(text, '"', Math.min(maxTokens, 64)), '"', hits);
-  const schema = SCHEMA_OBJECTS.exec(text);
+  // Every schema object name has an ASCII letter.
+  const schema = /[a-z]/i.test(text) ? SCHEMA_OBJECTS.exec(text) : null;
   if (schema) hits.push({ rule: "sqli.schema-object", paranoiaLevel: 1, context: "" });
   return hits;
 }
