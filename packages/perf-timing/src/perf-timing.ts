@@ -9,6 +9,7 @@ import {
   optionChecks,
   PalisadeConfigError,
   type PalisadeLogger,
+  requestBag,
   type TimingEntry,
   type TrustFunction,
   warnOnce,
@@ -232,12 +233,13 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
   let labelled = 0;
   let overflowed = false;
 
-  // Per-request state under a symbol of this instance, so two instances never mix.
+  // Per-request state under a symbol of this instance (two instances never mix), in core's
+  // request bag (res.locals under Express: far cheaper to add to than req itself).
   const STATE = Symbol("perfTiming");
-  type Stateful = ExpressRequest & { [STATE]?: RequestState };
+  const stateOf = (req: IncomingMessage) => requestBag(req)[STATE] as RequestState | undefined;
 
   function timingSink(entry: TimingEntry, req: IncomingMessage): void {
-    const state = (req as Stateful)[STATE];
+    const state = stateOf(req);
     const durationMs = entry.durationMs;
     if (!state || typeof durationMs !== "number" || !(durationMs >= 0) || durationMs === Number.POSITIVE_INFINITY) {
       return;
@@ -288,8 +290,8 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
 
   // Shared by every response (no closure per request); the original writeHead is kept in the state.
   function writeHeadWithTiming(this: ServerResponse, ...args: unknown[]) {
-    const req = this.req as Stateful;
-    const state = req[STATE];
+    const req = this.req;
+    const state = stateOf(req);
     if (state && !state.headersApplied) {
       try {
         applyHeaders(this, req, state, args);
@@ -385,8 +387,9 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
   }
 
   function onClose(this: ServerResponse): void {
-    const req = this.req as Stateful;
-    const state = req?.[STATE];
+    const req = this.req as ExpressRequest | undefined;
+    if (req === undefined) return;
+    const state = stateOf(req);
     if (!state || state.done) return;
     state.done = true;
     const end = process.hrtime.bigint();
@@ -436,7 +439,7 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
       headersApplied: false,
       done: false,
     };
-    (req as Stateful)[STATE] = state;
+    requestBag(req)[STATE] = state;
     attachTimingSink(req, timingSink);
     if (processTimeHeader || serverTimingHeader || origins.size > 0) {
       state.writeHead = res.writeHead;

@@ -7,6 +7,7 @@ import {
   optionChecks,
   PalisadeConfigError,
   palisadeLocals,
+  requestBag,
   warnOnce,
 } from "@palisade/core";
 import helmet, { type HelmetOptions } from "helmet";
@@ -84,11 +85,9 @@ interface RequestState {
 
 export const STATE = Symbol.for("palisade.securityHeaders.state");
 
-type Holder = IncomingMessage & { [STATE]?: RequestState };
-
-/** The state `securityHeaders()` left on a request, if it ran. */
+/** The state `securityHeaders()` left on a request, if it ran (in core's request bag: res.locals under Express). */
 export function requestState(req: IncomingMessage): RequestState | undefined {
-  return (req as Holder)[STATE];
+  return requestBag(req)[STATE] as RequestState | undefined;
 }
 
 function resolvePresets(check: OptionChecks, value: unknown): PresetName[] {
@@ -367,8 +366,8 @@ export function securityHeaders(options: Readonly<SecurityHeadersOptions> = {}):
   };
 
   function securityHeadersMiddleware(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) {
-    const holder = req as Holder;
-    if (holder[STATE] !== undefined) {
+    const bag = requestBag(req);
+    if (bag[STATE] !== undefined) {
       next();
       return;
     }
@@ -399,7 +398,7 @@ export function securityHeaders(options: Readonly<SecurityHeadersOptions> = {}):
         owned |= 1 << i;
       } else kept(policyHeaders[i]!);
     }
-    holder[STATE] = { res, policies, nonce, owned };
+    bag[STATE] = { res, policies, nonce, owned } satisfies RequestState;
     next();
   }
   return Object.assign(securityHeadersMiddleware, { effective });
