@@ -6,6 +6,7 @@ import {
   isLogger,
   optionChecks,
   type PalisadeLogger,
+  requestBag,
   sendProblem,
   warnOnce,
 } from "@palisade/core";
@@ -26,7 +27,6 @@ const ISSUER = Symbol.for("palisade.csrfIssuer");
 
 type Next = (error?: unknown) => void;
 type Issuer = (req: IncomingMessage, res: ServerResponse) => string;
-type WithIssuer = IncomingMessage & { [ISSUER]?: Issuer };
 
 /** The CSRF middleware and its instance API. */
 export type CsrfMiddleware = ((req: IncomingMessage, res: ServerResponse, next: Next) => void) & {
@@ -43,7 +43,7 @@ export type CsrfMiddleware = ((req: IncomingMessage, res: ServerResponse, next: 
  * app.get("/account", (req, res) => res.render("account", { csrf: csrfToken(req, res) }));
  */
 export function csrfToken(req: IncomingMessage, res: ServerResponse): string {
-  const issuer = (req as WithIssuer)[ISSUER];
+  const issuer = requestBag(req)[ISSUER] as Issuer | undefined;
   if (!issuer) throw new Error("csrfToken(): the request did not pass through csrfProtection(); mount it first.");
   return issuer(req, res);
 }
@@ -275,7 +275,7 @@ export function csrfProtection(options: Readonly<CsrfOptions> = {}): CsrfMiddlew
   }
 
   const middleware = function csrfProtectionMiddleware(req: IncomingMessage, res: ServerResponse, next: Next): void {
-    (req as WithIssuer)[ISSUER] = issue;
+    requestBag(req)[ISSUER] = issue;
     appendVary(res);
     if (SAFE_METHODS.has(req.method ?? "GET")) {
       next();
