@@ -4,10 +4,10 @@ import express from "express";
 import { defineBench } from "../harness.js";
 
 // Response timing must cost next to nothing: hrtime at start, headers at writeHead, one O(1)
-// histogram record per route plus one Prometheus observe at the end. `requestScope` is the
-// share of that which is core's AsyncLocalStorage scope (paid once per app: audit-log enters
-// the same scope). `perfTimingSpans` also records a db span per request and shows it in
-// Server-Timing (loopback is an exposed client).
+// histogram record per route plus one Prometheus bucket count at the end. `requestScope` is
+// core's AsyncLocalStorage scope alone, for reference: perfTiming() enters it only once a
+// package that reads it asks (sqlite-tuning does; audit-log always enters it). `perfTimingSpans`
+// also records a db span per request and shows it in Server-Timing (loopback is an exposed client).
 
 const silent = { warn() {} };
 
