@@ -138,7 +138,7 @@ export function dangerousScheme(value: string): boolean {
     if (c < 32 || (c === 32 && compact.length === 0)) continue;
     compact += value[i]!.toLowerCase();
   }
-  const script = /^(?:java|vb|live)script:|^mocha:/.exec(compact);
+  const script = SCRIPT_SCHEME.exec(compact);
   // Control characters inside the scheme name are obfuscation; plain text never has them.
   if (script && /^\s*[a-z]{0,10}[\t\n\r][a-z\t\n\r]{0,12}:/i.test(value)) return true;
   // "Javascript: the good parts" is a book; code after the scheme has code characters.
@@ -158,6 +158,7 @@ export function dangerousScheme(value: string): boolean {
 }
 
 const SCRIPT_BODY = /[(`=\\%&;/[]/;
+const SCRIPT_SCHEME = /^(?:java|vb|live)script:|^mocha:/;
 const SCHEME_AFTER = /(?:^|[=("'\s])\s{0,16}(?:java|vb|live)script\s{0,16}:/;
 const EVENT_NAME = /^on[a-z]{3,40}$/;
 // Attribute breakout outside a tag: a quote or slash, then `on...=`.
@@ -296,7 +297,18 @@ export function xssHits(text: string): XssHit[] {
   return hits;
 }
 
+/** The word lists the XSS rules judge by (for the plain-text pre-filter's keyword set). */
+export const HTML_WORD_SETS: readonly ReadonlySet<string>[] = [
+  ALWAYS_DANGEROUS,
+  RISKY_TAGS,
+  LOADING_TAGS,
+  DATA_BINDING,
+  SPELLED_TAGS,
+  URL_ATTRIBUTES,
+];
+
 export const HTML_REGEXES: readonly RegExp[] = [
+  SCRIPT_SCHEME,
   JS_COMMENT,
   PI_ATTACK,
   STYLE_TRICK,

@@ -2,6 +2,7 @@ import { optionChecks } from "@palisade/core";
 import { variantsOf } from "./decode.js";
 import { xssHits } from "./html.js";
 import { type Finding, type InspectOptions, KINDS, type Kind, PARANOIA_LEVELS, type ParanoiaLevel } from "./options.js";
+import { cannotMatch } from "./prefilter.js";
 import { type Location, mayBeCommand, type RuleHit, ruleHits, shellNormalize } from "./rules.js";
 import { sqlHits } from "./sql.js";
 
@@ -79,6 +80,13 @@ function truncate(text: string, index: number): string {
  * Deterministic: the same input and options always give the same findings in the same order.
  */
 export function inspectWith(value: string, compiled: CompiledInspect, location: Location = "value"): Finding[] {
+  const text = value.length > compiled.maxLength ? value.slice(0, compiled.maxLength) : value;
+  if (text.length === 0 || cannotMatch(text)) return [];
+  return inspectRules(text, compiled, location);
+}
+
+/** `inspectWith` without the pre-filter: every string through the decoders and rules (tests compare the two). */
+export function inspectRules(value: string, compiled: CompiledInspect, location: Location = "value"): Finding[] {
   const text = value.length > compiled.maxLength ? value.slice(0, compiled.maxLength) : value;
   if (text.length === 0) return [];
   const level = compiled.paranoiaLevel;

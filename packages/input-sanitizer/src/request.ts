@@ -13,6 +13,7 @@ import {
   SOURCES,
   type Source,
 } from "./options.js";
+import { cannotMatch } from "./prefilter.js";
 import type { Location } from "./rules.js";
 
 /** `inspectRequest` options, validated once. */
@@ -171,6 +172,8 @@ export function inspectRequestWith(req: IncomingMessage, compiled: CompiledReque
         result.hintFailures.push({ field, hint });
       }
     }
+    // Plain strings (ids, numbers, emails, identifier keys) provably match no rule.
+    if (text.length <= compiled.inspect.maxLength && cannotMatch(text)) return true;
     let found: readonly Finding[];
     // Header values, paths and keys repeat across requests (User-Agent, routes, field names): cache their findings.
     if (location !== "value" && text.length <= 512) {

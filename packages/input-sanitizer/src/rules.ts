@@ -471,6 +471,9 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
     miscHits(text, location, raw, hits);
 }
 
+/** The word lists the command rules judge by (for the plain-text pre-filter's keyword set). */
+export const RULE_WORD_SETS: readonly ReadonlySet<string>[] = [COMMAND_WORDS, TECH_WORDS, WORD_WORDS];
+
 export const RULE_REGEXES: readonly RegExp[] = [
   ASCII_LETTER,
   ENCODED_PATH,

@@ -1365,3 +1365,17 @@ export function sqlHits(text: string, maxTokens = 256): SqlHit[] {
 }
 
 export const SQL_REGEXES: readonly RegExp[] = [SQL_CHARS, SQL_WORDS, SCHEMA_OBJECTS];
+
+/** The word lists the SQL rules judge by (for the plain-text pre-filter's keyword set). */
+export const SQL_WORD_SETS: readonly ReadonlySet<string>[] = [
+  STATEMENTS,
+  UNIONS,
+  LOGIC,
+  WORD_OPERATORS,
+  KEYWORDS,
+  STRONG_FUNCTIONS,
+  WEAK_FUNCTIONS,
+  COMPARISON,
+  SQL_TYPES,
+  OBJECTS,
+];

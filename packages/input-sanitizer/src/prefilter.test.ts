@@ -1,0 +1,165 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+import { BOOKING_BENIGN } from "./fixtures/booking-benign.js";
+import { compileInspect, inspectRules, inspectWith } from "./inspect.js";
+import { cannotMatch, ruleKeywords } from "./prefilter.js";
+import type { Location } from "./rules.js";
+
+const srcDir = fileURLToPath(new URL(".", import.meta.url));
+const corpusDir = process.env.SANITIZER_CORPUS ?? join(srcDir, "../../../../shared/corpus");
+const LOCATIONS: readonly Location[] = ["value", "key", "header", "path"];
+// Findings at level 4 with every kind are a superset of those at any lower level or kind subset.
+const ALL = compileInspect("test", { paranoiaLevel: 4 });
+
+function corpus(): string[] {
+  const out: string[] = [];
+  for (const file of ["crs", "libinjection", "payloadsallthethings"]) {
+    const path = join(corpusDir, `${file}.jsonl`);
+    if (!existsSync(path)) continue;
+    for (const raw of readFileSync(path, "utf8").split("\n")) {
+      if (raw.trim()) out.push((JSON.parse(raw) as { input: string }).input);
+    }
+  }
+  return out;
+}
+
+// Strings of the pre-filter's own alphabet built from rule keywords (whole, cut, with a letter
+// before or after), short letter runs, digits and the allowed punctuation: the strings most
+// likely to pass the pre-filter while still meaning something to a rule.
+function generated(count: number): string[] {
+  const keywords = [...ruleKeywords()];
+  const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  const other = " _.,@+-0123456789";
+  let seed = 20_261_129;
+  const random = (n: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+    return seed % n;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let text = "";
+    for (let parts = 1 + random(6); parts > 0; parts--) {
+      const pick = random(10);
+      if (pick < 3) {
+        const word = keywords[random(keywords.length)]!;
+        const form = random(4);
+        const letter = letters[random(letters.length)]!;
+        text +=
+          form === 0
+            ? word
+            : form === 1
+              ? word + letter
+              : form === 2
+                ? letter + word
+                : word.slice(0, 1 + random(word.length));
+      } else if (pick < 6) {
+        for (let n = 1 + random(4); n > 0; n--) text += letters[random(letters.length)];
+      } else text += other[random(other.length)];
+    }
+    out.push(text);
+  }
+  return out;
+}
+
+describe("the plain-text pre-filter", () => {
+  it.each([
+    "haircut-deluxe",
+    "SUMMER-2026",
+    "42",
+    "alice@example.com",
+    "+353 1 234 5678",
+    "2026-12-24",
+    "Jane",
+    "barberId",
+  ])("lets %j skip the rules", (text) => {
+    expect(cannotMatch(text)).toBe(true);
+  });
+
+  it.each([
+    "select",
+    "Select whoever is free",
+    "javascript",
+    "unionall",
+    "whoami",
+    "w 5",
+    "__proto__",
+    "..",
+    "a--",
+    "@@version",
+    "O'Brien",
+    "Seán",
+    "%41",
+    "a&b",
+    "a\\b",
+    "1::1",
+  ])("sends %j to the rules", (text) => {
+    expect(cannotMatch(text)).toBe(false);
+  });
+
+  it("takes its keywords from the rules' word lists and regexes", () => {
+    const keywords = ruleKeywords();
+    for (const word of ["select", "sleep", "whoami", "ls", "script", "error", "proto", "constructor", "passwd"]) {
+      expect(keywords).toContain(word);
+    }
+  });
+
+  // A rule regex whose words are not keywords could match text the pre-filter lets through.
+  it("covers every word of every regex in the rule modules", () => {
+    const keywords = ruleKeywords();
+    const missing: string[] = [];
+    for (const file of ["html.ts", "rules.ts", "sql.ts"]) {
+      const source = ts.createSourceFile(file, readFileSync(join(srcDir, file), "utf8"), ts.ScriptTarget.Latest, true);
+      const visit = (node: ts.Node) => {
+        if (node.kind === ts.SyntaxKind.RegularExpressionLiteral) {
+          const text = node.getText(source);
+          const end = text.lastIndexOf("/");
+          const body = new RegExp(text.slice(1, end), text.slice(end + 1)).source.replace(
+            /\\(?:u\{[0-9a-f]+\}|u[0-9a-f]{4}|x[0-9a-f]{2}|c[a-z]|[pk]\{[^}]*\}|k<[^>]*>|.)/gi,
+            " ",
+          );
+          for (const word of body.toLowerCase().match(/[a-z]{2,}/g) ?? []) {
+            if (!keywords.has(word)) missing.push(`${file}: ${word} in ${text.slice(0, 60)}`);
+          }
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  // inspectWith is the pre-filter followed by inspectRules, so the two differ at most where the
+  // pre-filter lets a string through: those strings must have no findings on the full path.
+  const differences = (texts: readonly string[]) => {
+    const out: string[] = [];
+    let skipped = 0;
+    for (const text of texts) {
+      if (!cannotMatch(text)) continue;
+      skipped++;
+      for (const location of LOCATIONS) {
+        const full = inspectRules(text, ALL, location);
+        if (JSON.stringify(inspectWith(text, ALL, location)) !== JSON.stringify(full)) {
+          out.push(`${location} ${JSON.stringify(text)}: ${full.map((f) => f.rule).join(", ")}`);
+        }
+      }
+    }
+    return { out, skipped };
+  };
+
+  const lines = corpus();
+  it.skipIf(lines.length === 0)("gives the same findings as the full path on the corpus", () => {
+    const { out, skipped } = differences([...lines, ...BOOKING_BENIGN]);
+    expect(out).toEqual([]);
+    expect(skipped).toBeGreaterThan(100);
+  });
+  if (lines.length === 0) console.warn(`prefilter.test: no corpus in ${corpusDir}; the corpus comparison is skipped`);
+
+  it("gives the same findings as the full path on generated plain strings", () => {
+    const { out, skipped } = differences(generated(60_000));
+    expect(out).toEqual([]);
+    expect(skipped).toBeGreaterThan(5_000);
+  });
+});
