@@ -234,6 +234,8 @@ const problemErrors: ErrorRequestHandler = (error, _req, res, next) => {
 
 /** The same routes with no Palisade middleware: the baseline the load bench measures against. */
 function bareApp(app: Express, ctx: AppContext, json: RequestHandler): Express {
+  // The same app without Palisade: compression is the app's own, so it stays.
+  app.use(compression({ threshold: 1024 }));
   app.get("/monitoring/liveness", (_req, res) => {
     res.json({ status: "pass" });
   });
