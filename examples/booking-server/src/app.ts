@@ -77,6 +77,10 @@ export function createPlatform(options: AppOptions): Platform {
 
   const app = express();
   app.disable("x-powered-by");
+  // No ETags on dynamic responses: API answers are no-store and every page carries a fresh CSP
+  // nonce, so a hash of each body (SHA-1 per response) could never produce a 304. Static assets
+  // keep theirs (express.static sets its own, with immutable caching).
+  app.set("etag", false);
   app.set("trust proxy", config.trustProxy);
 
   const json = express.json({ limit: "64kb" });
