@@ -60,6 +60,19 @@ function decodeBytes(bytes: number[]): string {
   return out;
 }
 
+const hexDigit = (c: number) =>
+  c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+
+/** The byte `%XX` spells at `p`, or -1. */
+function percentByte(text: string, p: number): number {
+  const hi = hexDigit(text.charCodeAt(p + 1));
+  const lo = hi < 0 ? -1 : hexDigit(text.charCodeAt(p + 2));
+  return lo < 0 ? -1 : hi * 16 + lo;
+}
+
+/** The next "%" at or after `from` (runs of escapes sit back to back: check the first place before searching). */
+const nextPercent = (text: string, from: number) => (text.charCodeAt(from) === 37 ? from : text.indexOf("%", from));
+
 /** One round of percent-decoding, with `%uXXXX` and overlong UTF-8. Returns the input when nothing decodes. */
 export function urlDecodeOnce(text: string): string {
   let p = text.indexOf("%");
@@ -78,13 +91,13 @@ export function urlDecodeOnce(text: string): string {
       }
       out += text.slice(literal, p) + String.fromCharCode(hexValue(text, p + 2, 4));
       literal = p + 6;
-      p = text.indexOf("%", literal);
+      p = nextPercent(text, literal);
       continue;
     }
-    const byte = hexValue(text, p + 1, 2);
+    const byte = percentByte(text, p);
     if (byte < 0) {
       // A "%" that starts no escape stays as it is.
-      p = text.indexOf("%", p + 1);
+      p = nextPercent(text, p + 1);
       continue;
     }
     if (literal < p) {
@@ -96,7 +109,7 @@ export function urlDecodeOnce(text: string): string {
     }
     bytes.push(byte);
     literal = p + 3;
-    p = text.indexOf("%", literal);
+    p = nextPercent(text, literal);
   }
   if (bytes.length > 0) out += decodeBytes(bytes);
   return literal < text.length ? out + text.slice(literal) : out;

@@ -112,7 +112,7 @@ const MAX_SEPARATORS = 512;
  */
 function scanSeparators(text: string, hits: RuleHit[]): void {
   let seen = 0;
-  const found = new Set<string>();
+  let found: Set<string> | undefined;
   for (let i = 0; i < text.length && seen < MAX_SEPARATORS; i++) {
     const code = text.charCodeAt(i);
     // Only ; | & line breaks ` $ ' " start anything below.
@@ -161,7 +161,8 @@ function scanSeparators(text: string, hits: RuleHit[]): void {
       if (kind === "substitution" && AFTER_TECH.test(rest)) rule = "cmd.substitution";
       else if ((rest === "" && j === start) || WORD_ARGUMENT.test(rest)) rule = "cmd.separator-command";
     }
-    if (rule && !found.has(rule)) {
+    if (rule && !found?.has(rule)) {
+      found ??= new Set();
       found.add(rule);
       hits.push({ kind: "command-injection", rule, paranoiaLevel: 1, index: i, length: j + token.length - i });
     }

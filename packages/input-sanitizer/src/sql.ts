@@ -155,6 +155,54 @@ const TWO_CHAR_OPERATORS = new Set([
   "^=",
 ]);
 
+/** Marks the last token as followed by a comment; false when there is none yet (a leading comment). */
+function markComment(tokens: Token[], kind: "line" | "block"): boolean {
+  const last = tokens[tokens.length - 1];
+  if (!last) return false;
+  last.comment ??= kind;
+  return true;
+}
+
+// "admin'-- " and "admin'#" end a query; "'#2 mom" and "' --infant" read as text.
+function markClean(tokens: Token[], text: string, after: number, marker: string): void {
+  const last = tokens[tokens.length - 1];
+  if (!last) return;
+  const rest = text.slice(after, after + 40);
+  const end = rest.trim() === "" || (marker === "-" && /^[-\s]*$/.test(rest));
+  last.cleanComment = end || (marker === "-" && (rest[0] === " " || rest[0] === "\t" || rest[0] === "\n"));
+}
+
+/** Reads a string token from `start` (just after the opening quote); returns where tokenizing goes on. */
+function readString(tokens: Token[], text: string, quote: string, start: number): number {
+  const n = text.length;
+  let j = start;
+  // Strings keep at most 256 characters of content: the rules only look at their edges.
+  let content = "";
+  // Cached so runs of quotes stay linear.
+  let b = text.indexOf("\\", j);
+  while (j < n) {
+    const q = text.indexOf(quote, j);
+    if (b >= 0 && b < j) b = text.indexOf("\\", j);
+    const stop = q < 0 ? n : b >= 0 && b < q ? b : q;
+    if (content.length < 256) content += text.slice(j, Math.min(stop, j + 256));
+    if (stop >= n) break;
+    if (stop === b) {
+      if (content.length < 256) content += text[b + 1] ?? "";
+      j = b + 2;
+      continue;
+    }
+    if (text[q + 1] === quote) {
+      if (content.length < 256) content += quote;
+      j = q + 2;
+      continue;
+    }
+    tokens.push({ t: "s", v: content.toLowerCase(), closed: true, q: quote });
+    return q + 1;
+  }
+  tokens.push({ t: "s", v: content.toLowerCase(), closed: false, q: quote });
+  return n;
+}
+
 /**
  * Tokenizes `text` as SQL. `context` is the quote the input is assumed to sit after
  * (`""` for none): the tokenizer starts inside that string. At most `maxTokens` tokens.
@@ -166,48 +214,7 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
   let inExecutable = false;
   let i = 0;
   const n = text.length;
-  const markComment = (kind: "line" | "block") => {
-    const last = tokens[tokens.length - 1];
-    if (last) last.comment ??= kind;
-    else leadingComment = true;
-  };
-  // "admin'-- " and "admin'#" end a query; "'#2 mom" and "' --infant" read as text.
-  const markClean = (after: number, marker: string) => {
-    const last = tokens[tokens.length - 1];
-    if (!last) return;
-    const rest = text.slice(after, after + 40);
-    const end = rest.trim() === "" || (marker === "-" && /^[-\s]*$/.test(rest));
-    last.cleanComment = end || (marker === "-" && (rest[0] === " " || rest[0] === "\t" || rest[0] === "\n"));
-  };
-  // Strings keep at most 256 characters of content: the rules only look at their edges.
-  const readString = (quote: string, start: number): number => {
-    let j = start;
-    let content = "";
-    // Cached so runs of quotes stay linear.
-    let b = text.indexOf("\\", j);
-    while (j < n) {
-      const q = text.indexOf(quote, j);
-      if (b >= 0 && b < j) b = text.indexOf("\\", j);
-      const stop = q < 0 ? n : b >= 0 && b < q ? b : q;
-      if (content.length < 256) content += text.slice(j, Math.min(stop, j + 256));
-      if (stop >= n) break;
-      if (stop === b) {
-        if (content.length < 256) content += text[b + 1] ?? "";
-        j = b + 2;
-        continue;
-      }
-      if (text[q + 1] === quote) {
-        if (content.length < 256) content += quote;
-        j = q + 2;
-        continue;
-      }
-      tokens.push({ t: "s", v: content.toLowerCase(), closed: true, q: quote });
-      return q + 1;
-    }
-    tokens.push({ t: "s", v: content.toLowerCase(), closed: false, q: quote });
-    return n;
-  };
-  if (context) i = readString(context, 0);
+  if (context) i = readString(tokens, text, context, 0);
   while (i < n && tokens.length < maxTokens) {
     const c = text.charCodeAt(i);
     const ch = text[i]!;
@@ -216,7 +223,7 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
       continue;
     }
     if (ch === "'" || ch === '"') {
-      i = readString(ch, i + 1);
+      i = readString(tokens, text, ch, i + 1);
       continue;
     }
     if (ch === "`") {
@@ -227,15 +234,15 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
       continue;
     }
     if (ch === "-" && text[i + 1] === "-") {
-      markComment("line");
-      markClean(i + 2, "-");
+      if (!markComment(tokens, "line")) leadingComment = true;
+      markClean(tokens, text, i + 2, "-");
       const end = text.indexOf("\n", i);
       i = end < 0 ? n : end + 1;
       continue;
     }
     if (ch === "#" && !(text[i + 1] === ">" && text[i + 2] === ">") && text[i + 1] !== ">") {
-      markComment("line");
-      markClean(i + 1, "#");
+      if (!markComment(tokens, "line")) leadingComment = true;
+      markClean(tokens, text, i + 1, "#");
       const end = text.indexOf("\n", i);
       i = end < 0 ? n : end + 1;
       continue;
@@ -248,7 +255,7 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
         while (i < n && isDigit(text.charCodeAt(i))) i++;
         continue;
       }
-      markComment("block");
+      if (!markComment(tokens, "block")) leadingComment = true;
       const end = text.indexOf("*/", i + 2);
       i = end < 0 ? n : end + 2;
       continue;
@@ -300,7 +307,7 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
       const word = text.slice(i, j).toLowerCase();
       // N'..', B'..', X'..' literals are strings.
       if ((word === "n" || word === "b" || word === "x" || word === "_utf8") && text[j] === "'") {
-        i = readString("'", j + 1);
+        i = readString(tokens, text, "'", j + 1);
         continue;
       }
       let k = j;
@@ -1003,10 +1010,13 @@ function literalExpressionEnd(tokens: readonly Token[], i: number): number {
   return operands > 0 && depth === 0 ? j : -1;
 }
 
+function addHit(hits: SqlHit[], context: SqlHit["context"], rule: string, paranoiaLevel: SqlHit["paranoiaLevel"]) {
+  hits.push({ rule, paranoiaLevel, context });
+}
+
 /** The rules over one token stream. */
 function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void {
   const tokens = tz.tokens;
-  const add = (rule: string, paranoiaLevel: SqlHit["paranoiaLevel"]) => hits.push({ rule, paranoiaLevel, context });
   const first = tokens[0];
   if (!first) return;
 
@@ -1031,7 +1041,7 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       tokens.slice(1, -1).some((t) => t.t === "&" || (t.t === "o" && !ARITHMETIC.has(t.v)))
     ) {
       // A double quote is also the inch mark: `16" or 18"`.
-      add("sqli.balanced-break", context === "'" ? 1 : 2);
+      addHit(hits, context, "sqli.balanced-break", context === "'" ? 1 : 2);
     }
     // MySQL implicit conversion: `x' - 'y`, `a 'and' b`, `' = '`: an operator alone between the quotes.
     const last = tokens[tokens.length - 1]!;
@@ -1053,22 +1063,23 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       const dangling = first.v.trim() !== "" && last.v === "";
       const spaced = first.v.includes(" ") || last.v.includes(" ");
       if (context === "'" && last.q === "'" && plain && !words && !dangling && !prose && (!arithmetic || !spaced)) {
-        add("sqli.implicit-operator", 1);
-      } else add("sqli.implicit-operator", 3);
+        addHit(hits, context, "sqli.implicit-operator", 1);
+      } else addHit(hits, context, "sqli.implicit-operator", 3);
     }
     // "soap 1 '#" closes after a space: text, where "admin'#" closes right after a word.
     const tight = !/\s$/.test(first.v);
-    if (first.comment === "line") add("sqli.string-break-comment", first.cleanComment && tight ? 1 : 2);
-    else if (first.comment && tokens.length === 1) add("sqli.string-break-comment", 1);
+    if (first.comment === "line")
+      addHit(hits, context, "sqli.string-break-comment", first.cleanComment && tight ? 1 : 2);
+    else if (first.comment && tokens.length === 1) addHit(hits, context, "sqli.string-break-comment", 1);
     let j = 1;
     while (tokens[j]?.t === ")") j++;
     const next = tokens[j];
     if (!next) return;
     if (next.t === "&") {
-      if (strongExpression(tokens, j + 1)) add("sqli.string-break-logic", 1);
-      else if (tokens[j + 1]?.t === "n" && tokens[j + 1]?.comment) add("sqli.string-break-logic", 1);
-      else if (tokens[j + 1] && tokens[j + 1]?.t !== "n") add("sqli.string-break-logic", 2);
-      else add("sqli.string-break-logic", 3);
+      if (strongExpression(tokens, j + 1)) addHit(hits, context, "sqli.string-break-logic", 1);
+      else if (tokens[j + 1]?.t === "n" && tokens[j + 1]?.comment) addHit(hits, context, "sqli.string-break-logic", 1);
+      else if (tokens[j + 1] && tokens[j + 1]?.t !== "n") addHit(hits, context, "sqli.string-break-logic", 2);
+      else addHit(hits, context, "sqli.string-break-logic", 3);
     } else if (next.t === "o" && next.v !== "." && next.v !== ":") {
       const operand = tokens[j + 1];
       const sqlOperand =
@@ -1092,20 +1103,21 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
         !ARITHMETIC.has(next.v) &&
         (!(wordOperator || ordering) || ends)
       ) {
-        add("sqli.string-break-operator", 1);
-      } else if (sqlOperand && ends && solidOperand) add("sqli.string-break-operator", 2);
+        addHit(hits, context, "sqli.string-break-operator", 1);
+      } else if (sqlOperand && ends && solidOperand) addHit(hits, context, "sqli.string-break-operator", 2);
       else if (sqlOperand && (operand?.t !== "s" || operand.closed || !operand.v.includes(" ")))
-        add("sqli.string-break-operator", 2);
-      else if (operand?.t === "n" && (operand.comment || !tokens[j + 2])) add("sqli.string-break-operator", 2);
-      else if (!operand && next.comment) add("sqli.string-break-operator", 1);
-      else add("sqli.string-break-operator", 4);
+        addHit(hits, context, "sqli.string-break-operator", 2);
+      else if (operand?.t === "n" && (operand.comment || !tokens[j + 2]))
+        addHit(hits, context, "sqli.string-break-operator", 2);
+      else if (!operand && next.comment) addHit(hits, context, "sqli.string-break-operator", 1);
+      else addHit(hits, context, "sqli.string-break-operator", 4);
     } else if (next.t === ";") {
       const after = tokens[j + 1];
-      if (after?.t === "E") add("sqli.stacked-query", 1);
-      else if (!after || next.comment) add("sqli.string-break-terminator", 2);
-      else add("sqli.string-break-terminator", 4);
+      if (after?.t === "E") addHit(hits, context, "sqli.stacked-query", 1);
+      else if (!after || next.comment) addHit(hits, context, "sqli.string-break-terminator", 2);
+      else addHit(hits, context, "sqli.string-break-terminator", 4);
     } else if (next.t === "k" && (next.v === "order" || next.v === "group") && tokens[j + 1]?.v === "by") {
-      add("sqli.string-break-clause", 1);
+      addHit(hits, context, "sqli.string-break-clause", 1);
     } else if (
       next.t === "k" &&
       (next.v === "having" || next.v === "limit" || next.v === "procedure" || next.v === "into")
@@ -1115,20 +1127,20 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
         next.v === "into"
           ? operand?.v === "outfile" || operand?.v === "dumpfile" || operand?.t === "v"
           : isLiteral(operand) || operand?.t === "f" || operand?.t === "(";
-      add("sqli.string-break-clause", strong ? 1 : 3);
+      addHit(hits, context, "sqli.string-break-clause", strong ? 1 : 3);
     } else if (
       next.t === "f" &&
       STRONG_FUNCTIONS.has(next.v) &&
       !WEAK_FUNCTIONS.has(next.v) &&
       callLooksSql(tokens, j)
     ) {
-      add("sqli.string-break-function", 2);
+      addHit(hits, context, "sqli.string-break-function", 2);
     } else if (j > 1 && (next.t === "k" || next.t === "n")) {
-      add("sqli.string-break-paren", 3);
+      addHit(hits, context, "sqli.string-break-paren", 3);
     } else if (next.t === "E" || next.t === "U") {
-      add("sqli.string-break-statement", next.t === "E" && statementAt(tokens, j) === 1 ? 1 : 2);
+      addHit(hits, context, "sqli.string-break-statement", next.t === "E" && statementAt(tokens, j) === 1 ? 1 : 2);
     } else if (next.t === "s" && next.closed === false) {
-      add("sqli.string-break", 4);
+      addHit(hits, context, "sqli.string-break", 4);
     }
   } else if (
     first.t === "s" &&
@@ -1137,7 +1149,7 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
     COMPARISON.has(tokens[1].v) &&
     tokens[2]?.t === "s"
   ) {
-    add("sqli.string-comparison", tokens.length === 3 ? 1 : 2);
+    addHit(hits, context, "sqli.string-comparison", tokens.length === 3 ? 1 : 2);
   } else if (numericStart(tokens) >= 0) {
     // Numeric context: `1 or 1=1`, `-1 union ...`, `1) and (1=1`, `(1) or (1=1)`.
     let j = numericStart(tokens) + 1;
@@ -1145,47 +1157,47 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
     while (tokens[j]?.t === ")") j++;
     const next = tokens[j];
     if (!next) {
-      if (num.comment && j > 1 - 0 && tokens.length <= 2) add("sqli.number-comment", 2);
+      if (num.comment && j > 1 - 0 && tokens.length <= 2) addHit(hits, context, "sqli.number-comment", 2);
     } else if (next.t === "&") {
-      if (strongExpression(tokens, j + 1)) add("sqli.number-logic", 1);
+      if (strongExpression(tokens, j + 1)) addHit(hits, context, "sqli.number-logic", 1);
       else if (isLiteral(tokens[j + 1]) && (tokens[j + 1]?.comment || tokens[j + 2]?.t === ")"))
-        add("sqli.number-logic", 1);
-      else if (isLiteral(tokens[j + 1])) add("sqli.number-logic", 2);
+        addHit(hits, context, "sqli.number-logic", 1);
+      else if (isLiteral(tokens[j + 1])) addHit(hits, context, "sqli.number-logic", 2);
     } else if (next.t === "k" && (next.v === "order" || next.v === "group") && tokens[j + 1]?.v === "by") {
-      add("sqli.number-clause", 1);
+      addHit(hits, context, "sqli.number-clause", 1);
     } else if (next.t === "U") {
       const after = tokens[j + 1];
       const sqlAfter =
         !after || next.comment !== undefined || ["E", "1", "s", "(", "v", "o"].includes(after.t) || after.v === "all";
-      add("sqli.number-union", sqlAfter ? 1 : 3);
+      addHit(hits, context, "sqli.number-union", sqlAfter ? 1 : 3);
     } else if (next.t === "E" && next.v === "select" && statementAt(tokens, j) === 1) {
-      add("sqli.number-statement", 1);
+      addHit(hits, context, "sqli.number-statement", 1);
     } else if (next.t === "k" && next.v === "into" && ["outfile", "dumpfile"].includes(tokens[j + 1]?.v ?? "")) {
-      add("sqli.number-clause", 1);
+      addHit(hits, context, "sqli.number-clause", 1);
     } else if (next.t === "k" && next.v === "where" && strongExpression(tokens, j + 1)) {
-      add("sqli.number-clause", 1);
+      addHit(hits, context, "sqli.number-clause", 1);
     } else if (
       next.t === "k" &&
       (next.v === "having" || next.v === "procedure" || next.v === "into") &&
       isValue(tokens[j + 1])
     ) {
-      add("sqli.number-clause", 1);
+      addHit(hits, context, "sqli.number-clause", 1);
     } else if (
       next.t === "k" &&
       next.v === "limit" &&
       tokens[j + 1]?.t === "1" &&
       (tokens[j + 2]?.t === "," || tokens[j]?.comment)
     ) {
-      add("sqli.number-clause", 2);
+      addHit(hits, context, "sqli.number-clause", 2);
     } else if (next.t === "o" && COMPARISON.has(next.v) && j > 1 && strongExpression(tokens, j + 1)) {
-      add("sqli.number-paren", 2);
+      addHit(hits, context, "sqli.number-paren", 2);
     }
   }
 
-  if (sqlOnlyWithComment(tokens) && context === "") add("sqli.expression-comment", 1);
+  if (sqlOnlyWithComment(tokens) && context === "") addHit(hits, context, "sqli.expression-comment", 1);
   const lastToken = tokens[tokens.length - 1]!;
   if (context !== "" && tokens.length <= 10 && lastToken.comment === "line" && lastToken.cleanComment && first.closed) {
-    add("sqli.string-break-comment", 2);
+    addHit(hits, context, "sqli.string-break-comment", 2);
   }
   if (context === "") {
     // Fragments that only make sense inside a WHERE clause: `or name = "`, `and 6698=(`, `1 is not 2`.
@@ -1203,8 +1215,8 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
         COMPARISON.has(cmp.v) &&
         !ARITHMETIC.has(cmp.v)
       ) {
-        add("sqli.logic-fragment", 2);
-      } else if (a?.t === "(" || strongExpression(tokens, k + 1)) add("sqli.logic-fragment", 2);
+        addHit(hits, context, "sqli.logic-fragment", 2);
+      } else if (a?.t === "(" || strongExpression(tokens, k + 1)) addHit(hits, context, "sqli.logic-fragment", 2);
     }
     const literalComparison =
       tokens.length <= 4 &&
@@ -1212,7 +1224,7 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       tokens.slice(1, -1).every((t) => t.t === "o" && (COMPARISON.has(t.v) || t.v === "not") && !ARITHMETIC.has(t.v)) &&
       tokens.length >= 3 &&
       isLiteral(tokens[tokens.length - 1]);
-    if (literalComparison) add("sqli.literal-comparison", 2);
+    if (literalComparison) addHit(hits, context, "sqli.literal-comparison", 2);
   }
 
   // Shapes that count wherever they occur.
@@ -1229,22 +1241,22 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
         (isLiteral(prev) || prev.t === ")") &&
         (!tokens[j] || tokens[j]?.t === "E" || tokens[j]?.t === "1" || tokens[j]?.t === "o" || t.comment)
       ) {
-        add("sqli.union-select", 1);
+        addHit(hits, context, "sqli.union-select", 1);
       } else if (tokens[j]?.v === "select") {
         if (selectLooksSql(tokens, j + 1) || !tokens[j + 1] || tokens[j + 1]?.t === "(" || j > i + 1 || t.comment)
-          add("sqli.union-select", 1);
-        else add("sqli.union-select", 2);
+          addHit(hits, context, "sqli.union-select", 1);
+        else addHit(hits, context, "sqli.union-select", 2);
       }
     } else if ((t.v === "exec" || t.v === "execute") && /^(?:xp|sp)_/.test(tokens[i + 1]?.v ?? "")) {
-      add("sqli.statement-exec", 1);
+      addHit(hits, context, "sqli.statement-exec", 1);
     } else if (t.t === "k" && t.v === "case" && tokens[i + 1]?.v === "when") {
       const then = tokens.findIndex((x, k) => k > i && x.v === "then");
       if (then > 0 && tokens.slice(then).some((x) => x.v === "end" || x.v === "else") && isValue(tokens[i + 2])) {
-        add("sqli.case-expression", 1);
+        addHit(hits, context, "sqli.case-expression", 1);
       }
     } else if (t.t === "E" && t.v === "waitfor") {
       if ((tokens[i + 1]?.v === "delay" || tokens[i + 1]?.v === "time") && tokens[i + 2]?.t === "s") {
-        add("sqli.statement-waitfor", 1);
+        addHit(hits, context, "sqli.statement-waitfor", 1);
       }
     } else if (t.t === "E") {
       const start =
@@ -1252,7 +1264,9 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       if (start || prev.t === "o") {
         const level = statementAt(tokens, i);
         if (level)
-          add(
+          addHit(
+            hits,
+            context,
             `sqli.statement-${t.v}`,
             (prev?.t === ";" && level === 1) || i === 0 || prev?.t === "("
               ? level
@@ -1263,7 +1277,7 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       if (STRONG_FUNCTIONS.has(t.v)) {
         const sqlShaped = callLooksSql(tokens, i);
         const weak = WEAK_FUNCTIONS.has(t.v);
-        if (sqlShaped && !weak) add("sqli.function", 1);
+        if (sqlShaped && !weak) addHit(hits, context, "sqli.function", 1);
         else if (sqlShaped && weak) {
           const arg = tokens[i + 2];
           // `user()`, `version()`, `char(58,58)`, `count(*)` are SQL; `count(3)` alone is not much.
@@ -1279,14 +1293,14 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
               t.v === "uuid");
           const nested = arg?.t === "f" || arg?.t === "E" || arg?.t === "v";
           const condition = (t.v === "if" || t.v === "iif") && isLiteral(arg) && tokens[i + 3]?.t === "o";
-          add("sqli.function", empty || nested || condition || tokens[i + 2] === undefined ? 1 : 3);
-        } else if (!weak) add("sqli.function", 2);
+          addHit(hits, context, "sqli.function", empty || nested || condition || tokens[i + 2] === undefined ? 1 : 3);
+        } else if (!weak) addHit(hits, context, "sqli.function", 2);
       }
     } else if (t.t === "o" && t.v === "::" && prev && (prev.t === "s" || prev.t === ")" || prev.t === "n")) {
-      if (SQL_TYPES.has(tokens[i + 1]?.v ?? "")) add("sqli.cast", 1);
+      if (SQL_TYPES.has(tokens[i + 1]?.v ?? "")) addHit(hits, context, "sqli.cast", 1);
     } else if (t.t === "o" && JSON_OPERATORS.has(t.v) && prev?.t === "s" && (logicBefore(tokens, i) || castSeen)) {
       const b = tokens[i + 1];
-      if (b && (b.t === "s" || b.t === "1" || b.v === "array")) add("sqli.json-operator", 1);
+      if (b && (b.t === "s" || b.t === "1" || b.v === "array")) addHit(hits, context, "sqli.json-operator", 1);
     } else if (
       t.t === "?" &&
       t.v === "?" &&
@@ -1294,7 +1308,7 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       tokens[i + 1]?.t === "s" &&
       (logicBefore(tokens, i) || castSeen)
     ) {
-      add("sqli.json-operator", 1);
+      addHit(hits, context, "sqli.json-operator", 1);
     } else if (
       t.t === "k" &&
       t.v === "as" &&
@@ -1303,11 +1317,11 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
       (tokens[i + 1]?.t === "n" || tokens[i + 1]?.t === "s") &&
       tokens[i + 2]?.v === "from"
     ) {
-      add("sqli.alias-from", 2);
+      addHit(hits, context, "sqli.alias-from", 2);
     } else if (t.t === "k" && t.v === "procedure" && tokens[i + 1]?.v === "analyse") {
-      add("sqli.procedure-analyse", 1);
+      addHit(hits, context, "sqli.procedure-analyse", 1);
     } else if (t.t === "v" && t.v.startsWith("@@") && t.v.length > 3) {
-      add("sqli.system-variable", 1);
+      addHit(hits, context, "sqli.system-variable", 1);
     } else if (t.t === "&" && i > 0) {
       // `x or 1=1`, `and -8=(3)`, `and 1+2=3+4`, `and cos(3)=sin(4)`: comparisons of literal expressions.
       const left = literalExpressionEnd(tokens, i + 1);
@@ -1316,7 +1330,7 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
         const right = literalExpressionEnd(tokens, left + 1);
         const end = tokens[right];
         if (right > 0 && (!end || end.t === ")" || end.t === "&" || end.t === ";" || tokens[right - 1]?.comment)) {
-          add("sqli.tautology", 1);
+          addHit(hits, context, "sqli.tautology", 1);
         }
       }
       const a = tokens[i + 1];
@@ -1334,15 +1348,15 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
         a!.t === b!.t &&
         (!ordering || closes)
       ) {
-        add("sqli.tautology", a!.t === "s" && !b!.closed && context === "" ? 2 : 1);
+        addHit(hits, context, "sqli.tautology", a!.t === "s" && !b!.closed && context === "" ? 2 : 1);
       }
     } else if (t.t === ";" && tokens[i + 1]?.t === "E" && i > 0) {
       const level = statementAt(tokens, i + 1);
-      if (level) add("sqli.stacked-query", level);
+      if (level) addHit(hits, context, "sqli.stacked-query", level);
     }
   }
   if (tz.executableComment && tokens.some((t) => t.t === "E" || t.t === "U" || t.t === "f" || t.t === "&")) {
-    add("sqli.executable-comment", 1);
+    addHit(hits, context, "sqli.executable-comment", 1);
   }
 }
 
