@@ -125,6 +125,21 @@ const KEYWORDS = new Set([
   "unknown",
 ]);
 
+// The token type of a known word in one lookup: the first of the lists above that has it.
+const WORD_TYPES: ReadonlyMap<string, TokenType> = new Map(
+  (
+    [
+      [LOGIC, "&"],
+      [UNIONS, "U"],
+      [STATEMENTS, "E"],
+      [WORD_OPERATORS, "o"],
+      [KEYWORDS, "k"],
+    ] as const
+  )
+    .flatMap(([set, type]) => [...set].map((word) => [word, type] as const))
+    .reverse(),
+);
+
 const isSpace = (c: number) =>
   c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000;
 const isDigit = (c: number) => c >= 48 && c <= 57;
@@ -319,13 +334,11 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
         while (k < n && isSpace(text.charCodeAt(k))) k++;
       }
       const call = text[k] === "(";
+      const known = WORD_TYPES.get(word);
       let type: TokenType;
-      if (LOGIC.has(word)) type = "&";
-      else if (UNIONS.has(word)) type = "U";
-      else if (STATEMENTS.has(word)) type = "E";
-      else if (WORD_OPERATORS.has(word)) type = "o";
-      else if (KEYWORDS.has(word)) type = call && word === "if" ? "f" : "k";
-      else type = call ? "f" : "n";
+      if (known === undefined) type = call ? "f" : "n";
+      else if (known === "k") type = call && word === "if" ? "f" : "k";
+      else type = known;
       tokens.push({ t: type, v: word });
       i = j;
       continue;
