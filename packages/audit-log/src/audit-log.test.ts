@@ -70,6 +70,32 @@ describe("auditLog()", () => {
       expect(stream.withMsg("request completed")[0]).toMatchObject({ status: 404, path: "/missing/thing", level: 40 });
     });
 
+    it("stamps every line with the ISO 8601 time it was written", async () => {
+      const { app, stream } = setup();
+      const before = Date.now();
+      await request(app).get("/");
+      await request(app).get("/");
+      const times = stream.withMsg("request completed").map((line) => line.time as string);
+      expect(times).toHaveLength(2);
+      for (const time of times) {
+        expect(time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+        expect(Date.parse(time)).toBeGreaterThanOrEqual(before);
+        expect(Date.parse(time)).toBeLessThanOrEqual(Date.now());
+      }
+    });
+
+    it("masks card numbers in the logged path", async () => {
+      const { app, stream } = setup();
+      await request(app).get("/cards/4111111111111111");
+      expect(stream.withMsg("request completed")[0]!.path).toBe("/cards/************1111");
+    });
+
+    it("escapes control characters in the user id", async () => {
+      const { app, stream } = setup({ userId: () => "eve\r\nforged" });
+      await request(app).get("/");
+      expect(stream.withMsg("request completed")[0]!.userId).toBe("eve\\r\\nforged");
+    });
+
     it("carries the user id set on the request context", async () => {
       const { app, stream } = setup({}, (app) => {
         app.get("/me", (_req, res) => {
@@ -526,6 +552,14 @@ describe("auditLog()", () => {
       [
         { dir: "/tmp/x", pretty: true },
         "auditLog: option `pretty` writes to stdout and cannot be combined with `dir`.",
+      ],
+      [
+        { dir: "/tmp/x", transport: "thread" },
+        'auditLog: option `transport` must be one of "main", "worker", got "thread".',
+      ],
+      [
+        { transport: "worker" },
+        "auditLog: option `transport` chooses how `dir` is written and needs `dir` without `destination`.",
       ],
     ])("rejects %j", (options, message) => {
       let thrown: unknown;

@@ -20,6 +20,8 @@ export {
   type Category,
   DEFAULT_REDACT_KEYS,
   type RotationOptions,
+  TRANSPORTS,
+  type Transport,
 } from "./options.js";
 export { neutralise } from "./sanitize.js";
 export {

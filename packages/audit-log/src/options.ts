@@ -20,6 +20,10 @@ export type BusinessEventName = (typeof BUSINESS_EVENT_NAMES)[number];
 /** What `audit(req).event()` accepts: OWASP vocabulary names (and their open families) or a business event. */
 export type AuditEventName = SecurityEventName | OwaspEventName | BusinessEventName;
 
+/** Where `app.log` is written from: see {@link AuditLogOptions.transport}. */
+export const TRANSPORTS = ["main", "worker"] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
 export const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 export type Level = (typeof LEVELS)[number];
 
@@ -100,13 +104,22 @@ export interface AuditTrailOptions {
 
 export interface AuditLogOptions {
   /**
-   * Directory for `app.<n>.log` (rotated by pino-roll on a worker thread) and the audit trail
+   * Directory for `app.<n>.log` (rotated by pino-roll, see `transport`) and the audit trail
    * `audit.<n>.log`. Created if missing. Without it, application logs go to stdout and the
    * audit trail is off. Defaults to `undefined`.
    */
   dir?: string;
   /** Application log file name inside `dir` (pino-roll numbers it). Defaults to `"app.log"`. */
   appFile?: string;
+  /**
+   * How `app.log` is written. `"main"`: pino-roll's stream in the main thread, which buffers
+   * lines and writes them in batches (32 KB, or every second) with asynchronous writes, so the
+   * event loop never waits for the disk. `"worker"`: pino-roll on a pino worker-thread
+   * transport, which costs the main thread more per line (each line is copied to the worker
+   * and the worker woken) and adds the worker's own CPU. Either way a `kill -9` loses the
+   * lines not yet written (the audit trail is separate and durable). Defaults to `"main"`.
+   */
+  transport?: Transport;
   /**
    * Where application logs go instead of stdout or `dir` (a pino destination, e.g. a stream in
    * tests). Conflicts with `pretty`. Defaults to `undefined`.
@@ -161,6 +174,7 @@ export interface AuditLogOptions {
 export const OPTION_KEYS = [
   "dir",
   "appFile",
+  "transport",
   "destination",
   "level",
   "pretty",
@@ -191,6 +205,7 @@ export const ROTATION_KEYS = ["maxSize", "maxFiles"] as const satisfies readonly
 
 export const DEFAULTS = {
   appFile: "app.log",
+  transport: "main",
   auditFile: "audit.log",
   maxSize: 10 * 1024 * 1024,
   maxFiles: 10,
