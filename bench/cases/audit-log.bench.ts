@@ -8,9 +8,11 @@ import express from "express";
 import { defineBench } from "../harness.js";
 
 // One JSON line per request to a file. `pinoHttp` is the reference: pino-http with its
-// defaults (full req/res serializers) on the same pino-roll worker transport auditLog uses.
-// `auditLog` adds correlation ids, the AsyncLocalStorage scope, the security-event sink,
-// redaction and control-character neutralisation. The `*Event` variants also write one
+// defaults (full req/res serializers) on a pino-roll worker-thread transport. `auditLog` adds
+// correlation ids, the AsyncLocalStorage scope, the security-event sink, redaction and
+// control-character neutralisation, and writes app.log from the main thread (pino-roll's
+// buffered stream, its default); `auditLogWorker` writes it through the pino-roll worker
+// transport (`transport: "worker"`). The `*Event` variants also write one
 // booking_created audit record per request to the hash-chained trail: `durableEvent` with a
 // synchronous write before the response (the default), `bufferedEvent` with `durable: false`.
 
@@ -52,6 +54,7 @@ export default defineBench({
       return app(pinoHttp({}, transport));
     },
     auditLog: () => app(auditLog({ dir: logDir(), level: "info", audit: { hmacKey: KEY } })),
+    auditLogWorker: () => app(auditLog({ dir: logDir(), transport: "worker", level: "info", audit: { hmacKey: KEY } })),
     durableEvent: () => app(auditLog({ dir: logDir(), level: "info", audit: { hmacKey: KEY } }), true),
     bufferedEvent: () => app(auditLog({ dir: logDir(), level: "info", audit: { hmacKey: KEY, durable: false } }), true),
   },
