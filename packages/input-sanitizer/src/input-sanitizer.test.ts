@@ -156,6 +156,16 @@ describe("inputSanitizer()", () => {
     expect(events[0]).toMatchObject({ name: "malicious_attack_tool", detail: { tool: "sqlmap" } });
   });
 
+  it("judges a repeated User-Agent the same way every time", async () => {
+    const events: DeliveredSecurityEvent[] = [];
+    const app = createApp(recordEvents(events), inputSanitizer());
+    for (let i = 0; i < 3; i++) {
+      await request(app).get("/").set("User-Agent", "sqlmap/1.7.2#stable (https://sqlmap.org)").expect(400);
+      await request(app).get("/").set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0").expect(200);
+    }
+    expect(events.map((e) => e.name)).toEqual(Array(3).fill("malicious_attack_tool"));
+  });
+
   it("reports a burst of 404s from one client once", async () => {
     const events: DeliveredSecurityEvent[] = [];
     const app = createApp(recordEvents(events), inputSanitizer({ burst: { max: 3, windowMs: 60_000 } }));

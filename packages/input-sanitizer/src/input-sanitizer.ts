@@ -63,6 +63,7 @@ const SOURCE = "@palisade/input-sanitizer";
 const ATTACK_TOOLS =
   /\b(?:sqlmap|nikto|wapiti|nmap|masscan|zgrab|acunetix|nessus|openvas|w3af|dirbuster|gobuster|feroxbuster|ffuf|wfuzz|hydra|nuclei|whatweb|arachni|skipfish|havij|netsparker|appscan|webinspect|commix|jaeles|xsstrike|dalfox|fimap|sqlninja|bsqlbf|grabber|paros|webscarab|burpcollaborator|zmeu|morfeus|jorgee|absinthe|pangolin|nstalker|vega\/|openvas|zap\/|owasp zap)\b/i;
 const TOOL_NAME = /[a-z]+/i;
+const AGENT_CACHE_SIZE = 256;
 
 interface CompiledAllow {
   route?: { prefix: boolean; value: string };
@@ -169,6 +170,18 @@ export function inputSanitizer(options: Readonly<InputSanitizerOptions> = {}): R
         (entry.kinds === undefined || entry.kinds.has(finding.kind)),
     );
 
+  // User-Agent strings repeat from request to request: remember the verdict for recent ones.
+  const agents = new Map<string, RegExpExecArray | null>();
+  const attackTool = (agent: string) => {
+    let tool = agents.get(agent);
+    if (tool === undefined) {
+      tool = ATTACK_TOOLS.exec(agent.slice(0, 512));
+      if (agents.size >= AGENT_CACHE_SIZE) agents.delete(agents.keys().next().value!);
+      agents.set(agent, tool);
+    }
+    return tool;
+  };
+
   const refuse = (
     res: ServerResponse,
     status: number,
@@ -182,8 +195,6 @@ export function inputSanitizer(options: Readonly<InputSanitizerOptions> = {}): R
   return function inputSanitizerMiddleware(req, res, next) {
     const request = req as unknown as IncomingMessage;
     const response = res as unknown as ServerResponse;
-    const url = req.originalUrl ?? req.url ?? "/";
-    const path = url.split("?", 1)[0]!;
     const locals: InputSanitizerLocals = { findings: [], blocked: false };
     palisadeLocals(response).inputSanitizer = locals;
     let client: string | undefined;
@@ -207,7 +218,7 @@ export function inputSanitizer(options: Readonly<InputSanitizerOptions> = {}): R
 
     if (detectAttackTools) {
       const agent = req.headers["user-agent"];
-      const tool = typeof agent === "string" ? ATTACK_TOOLS.exec(agent.slice(0, 512)) : null;
+      const tool = typeof agent === "string" ? attackTool(agent) : null;
       if (tool) {
         const incidentId = randomUUID();
         locals.incidentId = incidentId;
@@ -232,7 +243,12 @@ export function inputSanitizer(options: Readonly<InputSanitizerOptions> = {}): R
       next(error);
       return;
     }
-    const findings = inspection.findings.filter((finding) => !allowed(finding, path));
+    let findings = inspection.findings;
+    if (findings.length > 0 && allow.length > 0) {
+      const url = req.originalUrl ?? req.url ?? "/";
+      const path = url.split("?", 1)[0]!;
+      findings = findings.filter((finding) => !allowed(finding, path));
+    }
     locals.findings = findings;
     const problems = findings.length > 0 || inspection.exceeded !== undefined || inspection.hintFailures.length > 0;
     if (!problems) {
