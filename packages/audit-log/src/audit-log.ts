@@ -484,6 +484,9 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
   }
 
   const warn = warnOnce(options.logger ?? (root as unknown as PalisadeLogger), scope);
+  transport?.on("drop", () => {
+    warn("WRN_PALISADE_LOG_TRANSPORT", "app.log cannot keep up: lines beyond its 16 MB buffer are dropped.", {});
+  });
   transport?.on("error", (error) => {
     warn("WRN_PALISADE_LOG_TRANSPORT", "the application log transport failed; lines may be lost.", {
       error: String((error as Error)?.message ?? error),

@@ -114,10 +114,11 @@ export interface AuditLogOptions {
   /**
    * How `app.log` is written. `"main"`: pino-roll's stream in the main thread, which buffers
    * lines and writes them in batches (32 KB, or every second) with asynchronous writes, so the
-   * event loop never waits for the disk. `"worker"`: pino-roll on a pino worker-thread
-   * transport, which costs the main thread more per line (each line is copied to the worker
-   * and the worker woken) and adds the worker's own CPU. Either way a `kill -9` loses the
-   * lines not yet written (the audit trail is separate and durable). Defaults to `"main"`.
+   * event loop never waits for the disk; past 16 MB waiting, lines are dropped. `"worker"`:
+   * pino-roll on a pino worker-thread transport, which costs the main thread more per line
+   * (each line is encoded, copied to the worker and the worker woken) and adds the worker's own
+   * CPU. Either way a `kill -9` loses the lines not yet written (the audit trail is separate
+   * and durable). Defaults to `"main"`.
    */
   transport?: Transport;
   /**

@@ -23,6 +23,9 @@ export interface RollingFileOptions {
 // server makes one write(2) per batch instead of one per line.
 const MIN_BATCH = 32 * 1024;
 const MAX_WRITE = 2 * MIN_BATCH;
+// Bound on lines waiting for a slow disk; beyond it lines are dropped (and "drop" emitted)
+// rather than held in memory without limit. The worker transport blocks the event loop instead.
+const MAX_BUFFERED = 16 * 1024 * 1024;
 const FLUSH_INTERVAL_MS = 1000;
 
 /**
@@ -52,11 +55,13 @@ export class RollingFile extends EventEmitter {
       sync: false,
       minLength,
       maxWrite: MAX_WRITE,
+      maxLength: MAX_BUFFERED,
       periodicFlush: FLUSH_INTERVAL_MS,
     }).then(
       (stream) => {
         this.stream = stream;
         stream.on("error", (error) => this.emit("error", error));
+        stream.on("drop", () => this.emit("drop"));
         if (options.maxFiles > 0) {
           // SonicBoom emits "ready" on each (re)open; after the first, pino-roll has rotated to
           // a new file, which now exists. pino-roll's own `limit` prunes right after starting
