@@ -56,9 +56,12 @@ const SQL_OPERATOR_WORDS = new Set([
 
 const IDENTIFIER_KEY = /^[A-Za-z_][\w-]{0,63}$/;
 
+// A character that is neither plain nor an apostrophe survives the apostrophe stripping below.
+const NOT_PROSE = /[^\p{L}\p{N} _.,@+'’-]/u;
+
 function plainProse(text: string): boolean {
   if (PLAIN.test(text)) return true;
-  if (!text.includes("'") && !text.includes("’")) return false;
+  if ((!text.includes("'") && !text.includes("’")) || NOT_PROSE.test(text)) return false;
   let prose = true;
   const stripped = text.replace(APOSTROPHE_WORD, (_m, before: string, rest: string) => {
     if (SQL_OPERATOR_WORDS.has(rest.toLowerCase())) prose = false;
