@@ -29,6 +29,12 @@ const DEFAULT_COMPILED: CompiledInspect = Object.freeze({
   kinds: new Set<Kind>(KINDS),
   maxLength: 65_536,
 });
+const BY_LEVEL: Readonly<Record<ParanoiaLevel, CompiledInspect>> = {
+  1: DEFAULT_COMPILED,
+  2: Object.freeze({ ...DEFAULT_COMPILED, paranoiaLevel: 2 }),
+  3: Object.freeze({ ...DEFAULT_COMPILED, paranoiaLevel: 3 }),
+  4: Object.freeze({ ...DEFAULT_COMPILED, paranoiaLevel: 4 }),
+};
 
 const FRAGMENT_LENGTH = 80;
 // Strings of letters, digits and a few separators cannot carry markup, quotes or shell syntax;
@@ -184,13 +190,16 @@ export function inspectRules(value: string, compiled: CompiledInspect, location:
  */
 export function inspect(value: string, options: Readonly<InspectOptions> = {}): Finding[] {
   let compiled = DEFAULT_COMPILED;
-  // Most calls pass no options or only a level: skip the option checks for those.
-  if (
-    options.paranoiaLevel !== undefined ||
-    options.kinds !== undefined ||
-    options.maxLength !== undefined ||
-    Object.keys(options).length > (options.key === undefined ? 0 : 1)
-  ) {
+  // Most calls pass no options or only a level (and `key`): use the options compiled once for
+  // that level; anything else (or an invalid level) goes through the option checks.
+  const level = options.paranoiaLevel;
+  const simple =
+    options.kinds === undefined &&
+    options.maxLength === undefined &&
+    (level === undefined || PARANOIA_LEVELS.includes(level)) &&
+    Object.keys(options).every((name) => name === "paranoiaLevel" || name === "key");
+  if (simple) compiled = level === undefined ? DEFAULT_COMPILED : BY_LEVEL[level];
+  else {
     const check = optionChecks("inspect");
     check.knownKeys(options, INSPECT_KEYS);
     compiled = compileInspect("inspect", options);
