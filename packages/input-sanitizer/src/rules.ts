@@ -151,8 +151,10 @@ function scanSeparators(text: string, hits: RuleHit[]): void {
     if (!token) continue;
     const word = token.slice(Math.max(token.lastIndexOf("/"), token.lastIndexOf("\\")) + 1).toLowerCase();
     if (!word) continue;
-    const rest = text.slice(j + token.length, j + token.length + 40);
     const tech = isTech(word);
+    // Only programs can make a rule fire below (and after a quote only technical ones).
+    if (!tech && (kind === "quote" || !WORD_WORDS.has(word))) continue;
+    const rest = text.slice(j + token.length, j + token.length + 40);
     let rule: string | undefined;
     if (kind === "quote") rule = tech && AFTER_TECH.test(rest) ? "cmd.quote-command" : undefined;
     else if (tech && AFTER_TECH.test(rest))

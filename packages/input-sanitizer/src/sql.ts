@@ -343,6 +343,12 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
       i = j;
       continue;
     }
+    // Punctuation that starts no operator (the common case in prose) skips the operator tests.
+    if (ch === "," || ch === "." || ch === "(" || ch === ")" || ch === ";") {
+      tokens.push({ t: ch, v: ch });
+      i++;
+      continue;
+    }
     const two = text.slice(i, i + 2);
     if (two === "||" || two === "&&") {
       tokens.push({ t: "&", v: two });
@@ -358,11 +364,6 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
     }
     if ("=<>!+-*/%&|^~:".includes(ch)) {
       tokens.push({ t: "o", v: ch });
-      i++;
-      continue;
-    }
-    if (ch === "(" || ch === ")" || ch === "," || ch === ";" || ch === ".") {
-      tokens.push({ t: ch, v: ch });
       i++;
       continue;
     }
