@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { audit, auditLog } from "@palisade/audit-log";
 import express from "express";
+import { pinoHttp } from "pino-http";
 import { defineBench } from "../harness.js";
 
 // One JSON line per request to a file. `pinoHttp` is the reference: pino-http with its
@@ -17,10 +18,11 @@ import { defineBench } from "../harness.js";
 // synchronous write before the response (the default), `bufferedEvent` with `durable: false`.
 
 const KEY = "bench-key-0123456789abcdef";
-// pino and pino-http are audit-log's dependencies, not the root's.
+// pino is audit-log's dependency, not the root's; pino-http (the reference only) is the root's.
 const fromPackage = createRequire(fileURLToPath(new URL("../../packages/audit-log/package.json", import.meta.url)));
-const { pino } = fromPackage("pino") as { pino: { transport(options: object): unknown } };
-const { pinoHttp } = fromPackage("pino-http") as { pinoHttp(options: object, stream: unknown): express.RequestHandler };
+const { pino } = fromPackage("pino") as {
+  pino: { transport(options: object): NonNullable<Parameters<typeof pinoHttp>[0]> };
+};
 
 function logDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "palisade-bench-audit-"));

@@ -64,6 +64,35 @@ describe("auditLog()", () => {
       expect(lines[0]!.path).toBeUndefined();
     });
 
+    it("logs a request whose client went away before any answer once, as aborted with status 499", async () => {
+      let answered!: () => void;
+      const done = new Promise<void>((resolve) => {
+        answered = resolve;
+      });
+      const { app, stream } = setup({}, (app) => {
+        app.get("/slow", (_req, res) => {
+          setTimeout(() => {
+            res.status(503).end();
+            answered();
+          }, 150);
+        });
+      });
+      const server = app.listen(0, "127.0.0.1");
+      await new Promise((resolve) => server.once("listening", resolve));
+      const { port } = server.address() as { port: number };
+      const aborted = new AbortController();
+      const pending = fetch(`http://127.0.0.1:${port}/slow`, { signal: aborted.signal }).catch(() => undefined);
+      await sleep(50);
+      aborted.abort();
+      await pending;
+      await done;
+      await sleep(20);
+      server.close();
+      const lines = stream.lines.filter((line) => line.route === "/slow");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ msg: "request aborted", status: 499, level: 40 });
+    });
+
     it("logs the path (without query) when no route matched", async () => {
       const { app, stream } = setup();
       await request(app).get("/missing/thing?token=abc");
@@ -153,7 +182,7 @@ describe("auditLog()", () => {
               }, 3),
             );
             seen.push(await repository.load());
-            res.json({ seen, id: req.id });
+            res.json({ seen, id: (req as { id?: string }).id });
           });
         });
         const res = await request(app).get("/ctx");

@@ -22,7 +22,6 @@ import {
 } from "@palisade/core";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { type DestinationStream, type Logger, pino } from "pino";
-import { pinoHttp } from "pino-http";
 import { keyBytes } from "./chain.js";
 import { resolveRequestId } from "./correlation.js";
 import {
@@ -129,15 +128,21 @@ class Context implements RequestContext {
   userId: string | undefined = undefined;
   /** Client address, resolved once per request. */
   ip: string | undefined = undefined;
+  /** Whether the request line was written. */
+  logged = false;
+  private child: Logger | undefined = undefined;
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly requestId: string,
     readonly instance: Instance,
+    readonly start: bigint,
   ) {}
 
+  /** Made on first use: most requests log nothing but their request line, which needs no child. */
   get logger(): Logger {
-    return (this.req as { log?: Logger }).log ?? this.instance.root;
+    this.child ??= this.instance.root.child({ reqId: this.requestId });
+    return this.child;
   }
 }
 
@@ -211,6 +216,7 @@ const NO_REDACT_SET: ReadonlySet<string> = new Set();
  */
 class RequestLine {
   readonly category = "application";
+  readonly reqId: string;
   readonly method: string | undefined;
   readonly route: string | undefined;
   readonly status: number;
@@ -219,12 +225,14 @@ class RequestLine {
   path: string | undefined = undefined;
   userId: string | undefined = undefined;
   constructor(
+    reqId: string,
     method: string | undefined,
     route: string | undefined,
     status: number,
     durationMs: number,
     ip: string | undefined,
   ) {
+    this.reqId = reqId;
     this.method = method;
     this.route = route;
     this.status = status;
@@ -261,9 +269,7 @@ function isoTimestamp(): () => string {
   };
 }
 
-function reqIdSerializer(value: unknown): unknown {
-  return typeof value === "object" && value !== null ? (value as { id?: unknown }).id : value;
-}
+const CLIENT_CLOSED = 499;
 
 function routeOf(req: Req): string | undefined {
   const path = req.route?.path;
@@ -342,7 +348,7 @@ function canResolve(name: string): string | undefined {
 }
 
 /**
- * Structured JSON logging and an audit trail on pino and pino-http: one line per request
+ * Structured JSON logging and an audit trail on pino: one line per request
  * (method, route template, status, duration, client IP, user id, request id), correlation ids
  * carried through `AsyncLocalStorage`, the sink for `@palisade/core` security events, redaction,
  * rotation, and a hash-chained audit file. Mount it first.
@@ -603,32 +609,46 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
 
   // The method is an HTTP token (the parser rejects anything else) and the ip comes from the
   // socket or a validated X-Forwarded-For; route, path and user id are neutralised here.
-  const requestLine = (req: IncomingMessage, res: ServerResponse, durationMs: number) => {
+  const requestLine = (context: Context, durationMs: number, status: number) => {
+    const { req, res } = context;
     const route = routeOf(req as Req);
-    const line = new RequestLine(req.method, route && neutralise(route), res.statusCode, durationMs, ipOf(req));
+    const line = new RequestLine(
+      context.requestId,
+      req.method,
+      route && neutralise(route),
+      status,
+      durationMs,
+      ipOf(req),
+    );
     if (route === undefined) line.path = pathOf(req);
     line.userId = safeUserId(req, res);
     return line;
   };
 
-  const httpLogger = pinoHttp({
-    logger: root,
-    // pino-http binds the request to one child logger per request under the `req` key; naming
-    // that key `reqId` with a serializer that keeps only the id makes it the request-bound
-    // logger (every line carries reqId) at the cost of a single child. The quiet options would
-    // add a second child per request.
-    wrapSerializers: false,
-    serializers: { reqId: reqIdSerializer },
-    customAttributeKeys: { req: "reqId", responseTime: "durationMs" },
-    genReqId: (req) => (req as { id?: string }).id ?? generateId(),
-    customLogLevel: (_req, res, error) =>
-      error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
-    customSuccessObject: (req, res, value: { durationMs: number }) => requestLine(req, res, value.durationMs),
-    customErrorObject: (req, res, _error, value: { durationMs: number }) => requestLine(req, res, value.durationMs),
-    customSuccessMessage: (req, res) =>
-      !req.readableAborted && res.writableEnded ? "request completed" : "request aborted",
-    customErrorMessage: () => "request failed",
-  });
+  // One line per request when the response closes (after it finished, or when the client went
+  // away first), at a level by status. pino-http did this before; its middleware added five
+  // properties to req and res per request and a child logger, which cost more here than the
+  // whole line (see the README's cost section).
+  function onResponseClose(this: ServerResponse): void {
+    const req = this.req as IncomingMessage | undefined;
+    const context = req === undefined ? undefined : contextOf(req);
+    if (!context || context.logged || context.instance !== instance) return;
+    context.logged = true;
+    const durationMs = Math.round(Number(process.hrtime.bigint() - context.start) / 1000) / 1000;
+    const completed = this.writableEnded && !context.req.readableAborted;
+    // A client that went away before any answer gets nginx's 499 (Client Closed Request)
+    // rather than the 200 Node presets on every response.
+    const status = this.headersSent ? this.statusCode : CLIENT_CLOSED;
+    const line = requestLine(context, durationMs, status);
+    const message = completed ? "request completed" : "request aborted";
+    try {
+      if (status >= 500) root.error(line, message);
+      else if (status >= 400) root.warn(line, message);
+      else root.info(line, message);
+    } catch {
+      // A failing log stream must not break the response.
+    }
+  }
 
   fallbackHolder.logger = root;
 
@@ -638,10 +658,9 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
     if (!res.hasHeader(header)) res.setHeader(header, requestId);
     // In res.locals (core's request bag), not on req: a property added to req after Express
     // has swapped its prototype costs about a microsecond.
-    requestBag(req)[CONTEXT] = new Context(req, res, requestId, instance);
+    requestBag(req)[CONTEXT] = new Context(req, res, requestId, instance, process.hrtime.bigint());
     attachSecurityEventSink(req, onSecurityEvent);
-    // pino-http only binds the request; the application runs inside the request scope.
-    httpLogger(req, res);
+    res.on("close", onResponseClose);
     enterRequestScope(req, res, next);
   } as unknown as AuditLogMiddleware;
 

@@ -19,7 +19,7 @@ function app(options: AuditLogOptions = {}) {
   const server = express();
   server.use(log);
   server.get("/", (req, res) => {
-    res.json({ id: req.id });
+    res.json({ id: (req as { id?: string }).id });
   });
   return server;
 }
@@ -88,7 +88,7 @@ describe("auditLog() request ids", () => {
     });
     server.use(log);
     server.get("/", (req, res) => {
-      res.json({ id: req.id });
+      res.json({ id: (req as { id?: string }).id });
     });
     const res = await request(server).get("/");
     expect(res.headers["x-request-id"]).toBe("upstream");
