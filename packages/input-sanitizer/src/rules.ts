@@ -46,6 +46,7 @@ const QUOTE_IN_WORD = /([a-zA-Z/])(?:''|""|\\|'(?=[a-zA-Z])|"(?=[a-zA-Z]))/g;
 const BRACE_LIST = /\{([\w./-]{1,40}),([^{}]{0,200})\}/g;
 // Brace expansion inside a word: `c{a,oun}t` -> "cat count", `{,ifconfig}` -> "ifconfig".
 const BRACE_WORD = /([\w./-]{0,40})\{([\w./-]{0,40},[\w./,-]{0,200})\}([\w./-]{0,40})/g;
+const BRACE_START = /\{[\w./-]{0,40},/;
 // Shell globs standing in for letters: `/etc/pas[s]wd`, `/bi[n]/bash`, `/[e//]tc`.
 const GLOB_CLASS = /\[!?\^?([a-z])[^\]]{0,20}\]/gi;
 const SHELL_EXPANSION =
@@ -71,7 +72,8 @@ export function shellNormalize(text: string): string {
   if (out.includes("$") || out.includes("`") || out.includes("()")) out = out.replace(EMPTY_EXPANSION, "");
   if (out.includes("'") || out.includes('"') || out.includes("\\")) out = out.replace(QUOTE_IN_WORD, "$1");
   if (out.includes("[")) out = out.replace(GLOB_CLASS, "$1");
-  if (!out.includes("{")) return out;
+  // Both brace patterns need "{", up to 40 word characters and a comma.
+  if (!BRACE_START.test(out)) return out;
   return out
     .replace(BRACE_WORD, (_m, pre: string, list: string, post: string) =>
       list
@@ -185,7 +187,8 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
   add("cmd.windows", 1, BATCH.exec(text));
   add("cmd.powershell", 1, POWERSHELL.exec(text));
   add("cmd.command-line", 1, WRAPPED_COMMAND.exec(text));
-  add("cmd.shellshock", 1, SHELLSHOCK.exec(text));
+  // Both shellshock shapes need "(", ")" and "{".
+  add("cmd.shellshock", 1, text.includes("{") ? SHELLSHOCK.exec(text) : null);
   add("cmd.dot-command", 1, text.includes(".") ? DOT_COMMAND.exec(text) : null);
   add("cmd.ssi", 1, SSI.exec(text));
   add("cmd.windows", 1, WINDOWS_SHELL.exec(text));
@@ -479,6 +482,7 @@ export const RULE_WORD_SETS: readonly ReadonlySet<string>[] = [COMMAND_WORDS, TE
 
 export const RULE_REGEXES: readonly RegExp[] = [
   ASCII_LETTER,
+  BRACE_START,
   ENCODED_PATH,
   EMPTY_EXPANSION,
   DOT_COMMAND,
