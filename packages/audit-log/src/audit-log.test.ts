@@ -5,7 +5,7 @@ import { emitSecurityEvent, PalisadeConfigError } from "@palisade/core";
 import { recordingLogger, tempDir, tempSqlite } from "@palisade/test-utils";
 import express, { type Express, type RequestHandler } from "express";
 import request from "supertest";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type AuditLogMiddleware, audit, auditLog, errorHandler, getRequestContext, logger } from "./audit-log.js";
 import { keyBytes } from "./chain.js";
 import type { AuditLogOptions } from "./options.js";
@@ -110,6 +110,21 @@ describe("auditLog()", () => {
         expect(time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
         expect(Date.parse(time)).toBeGreaterThanOrEqual(before);
         expect(Date.parse(time)).toBeLessThanOrEqual(Date.now());
+      }
+    });
+
+    it("writes the exact time across second and day boundaries", async () => {
+      const { app, stream } = setup();
+      vi.useFakeTimers({ toFake: ["Date"] });
+      try {
+        const instants = ["2026-11-29T23:59:59.999Z", "2026-11-30T00:00:00.007Z", "2026-11-30T00:00:00.070Z"];
+        for (const instant of instants) {
+          vi.setSystemTime(new Date(instant));
+          await request(app).get("/");
+        }
+        expect(stream.withMsg("request completed").map((line) => line.time)).toEqual(instants);
+      } finally {
+        vi.useRealTimers();
       }
     });
 
