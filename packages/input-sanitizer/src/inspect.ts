@@ -132,15 +132,18 @@ export function inspectRules(value: string, compiled: CompiledInspect, location:
     const variant = variants[v]!;
     const t = variant.text;
     if (kinds.has("sqli")) {
-      const folded = t.includes("/*") ? ["sql-comment"] : [];
-      for (const hit of sqlHits(t)) {
-        pending.push({
-          kind: "sqli",
-          rule: hit.rule,
-          level: hit.paranoiaLevel,
-          fragment: truncate(t, 0),
-          decodings: folded.length ? [...variant.decodings, ...folded] : variant.decodings,
-        });
+      const sql = sqlHits(t);
+      if (sql.length > 0) {
+        const decodings = t.includes("/*") ? [...variant.decodings, "sql-comment"] : variant.decodings;
+        for (const hit of sql) {
+          pending.push({
+            kind: "sqli",
+            rule: hit.rule,
+            level: hit.paranoiaLevel,
+            fragment: truncate(t, 0),
+            decodings,
+          });
+        }
       }
     }
     if (kinds.has("xss")) {

@@ -105,7 +105,8 @@ const isTech = (word: string) => TECH_WORDS.has(word) || TECH_PATTERN.test(word)
 const AFTER_TECH = /^(?:$|[\s<>|;&`)'"$,])/;
 const WORD_ARGUMENT =
   /^(?:\s{0,16}[<>|;`$]|\s{1,16}(?:-{1,2}[a-z0-9]|\/[a-z]|[.~]{1,2}\/|\d|['"`]|\\\\|[a-z]:\\|%[a-z]|\$))/i;
-const PROGRAM_TOKEN = /^[\w./\\:-]{1,100}/;
+// A program name, read in place at the separator (sticky) rather than from a copy.
+const PROGRAM_TOKEN_AT = /[\w./\\:-]{1,100}/y;
 const MAX_SEPARATORS = 512;
 
 /**
@@ -149,7 +150,8 @@ function scanSeparators(text: string, hits: RuleHit[]): void {
       (text[j] === " " || text[j] === "\t" || text[j] === "\n" || text[j] === "\r")
     )
       j++;
-    const token = PROGRAM_TOKEN.exec(text.slice(j, j + 100))?.[0];
+    PROGRAM_TOKEN_AT.lastIndex = j;
+    const token = PROGRAM_TOKEN_AT.exec(text)?.[0];
     if (!token) continue;
     const word = token.slice(Math.max(token.lastIndexOf("/"), token.lastIndexOf("\\")) + 1).toLowerCase();
     if (!word) continue;
@@ -483,6 +485,7 @@ export const RULE_WORD_SETS: readonly ReadonlySet<string>[] = [COMMAND_WORDS, TE
 export const RULE_REGEXES: readonly RegExp[] = [
   ASCII_LETTER,
   BRACE_START,
+  PROGRAM_TOKEN_AT,
   ENCODED_PATH,
   EMPTY_EXPANSION,
   DOT_COMMAND,
@@ -490,7 +493,6 @@ export const RULE_REGEXES: readonly RegExp[] = [
   TECH_PATTERN,
   AFTER_TECH,
   WORD_ARGUMENT,
-  PROGRAM_TOKEN,
   PATHISH,
   DOT_LIKE,
   FLAG_ARGUMENT,
