@@ -369,6 +369,7 @@ export const GUIDE_ORDER = [
   "logs-and-audit-chain",
   "sqlite-tuning",
   "prometheus-grafana",
+  "performance",
   "migrating",
 ];
 
