@@ -71,6 +71,7 @@ describe("shell expansion", () => {
       expect(globSystemPath("/etc/passwd", any)).toBe(-1);
       expect(globSystemPath("what/???", any)).toBe(-1);
       expect(globSystemPath("/???", any)).toBe(-1);
+      expect(globSystemPath("/etc/*", any)).toBe(-1);
     });
   });
 
@@ -113,7 +114,6 @@ describe("command injection through shell syntax", () => {
     ["sh -c", "'TiMe Sh -c whoami"],
     ["program glued to a separator", "whoami;0'0'\""],
     ["lookup wrapper", "which perl"],
-    ["package install", "pip3 install something"],
     ["relative bin path", "bin/visudo"],
     ["tool family", "ansible-playbook site.yml"],
     ["command in a query pair", "https://example.com/?args=env --version"],
@@ -124,6 +124,11 @@ describe("command injection through shell syntax", () => {
     ["terminal escape", "\\necho INJECTX\\nexit\\n\\033[2Acurl https://example.com/x.txt\\n"],
   ])("detects %s: %j", (_technique, text) => {
     expect(commandRules(text)).not.toEqual([]);
+  });
+
+  it("reports package installs at level 2 only", () => {
+    expect(commandRules("pip3 install something")).toEqual([]);
+    expect(inspect("pip3 install something", { paranoiaLevel: 2 }).map((f) => f.rule)).toContain("cmd.command-line");
   });
 
   it.each([

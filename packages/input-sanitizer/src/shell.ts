@@ -191,6 +191,8 @@ export function globSystemPath(text: string, isProgram: (name: string) => boolea
       continue;
     }
     const file = parts[parts.length - 1]!;
+    // `/etc/*` lists a directory; a pattern shaped like one name (`pa?swd`, `c*t`) picks a target.
+    if (/^\*{1,40}$/.test(file)) continue;
     const dir = parts.slice(0, -1);
     for (const bin of BIN_DIRS) {
       const want = bin.split("/");
