@@ -45,8 +45,35 @@ const EMPTY_EXPANSION = /\$[@!*?_$#1-9-]|\$\(\)|``|[<>]\(\)/g;
 // Terminal control sequences (`ESC[2A` moves the cursor up to hide what was typed).
 const ANSI_ESCAPE = /\u001b\[[0-9;]{0,16}[A-Za-z]?|\u001b/g;
 // A `+` that stands for a space in undecoded form data: after a separator or before an argument.
-const PLUS_BLANK = /[;|&]\+|\+[-/~'"$\\]/;
 const ARGUMENT_START = new Set(["-", "/", "~", "'", '"', "$", "\\"]);
+
+/** Whether the letters right before `end` are a program name: `sleep+10`, `ping+-c`. */
+function programBefore(text: string, end: number): boolean {
+  let start = end;
+  while (start > 0 && end - start < 24 && /[a-z0-9_-]/i.test(text[start - 1]!)) start--;
+  if (start > 0 && !/[\s;|&`(=]/.test(text[start - 1]!)) return false;
+  const word = text.slice(start, end).toLowerCase();
+  return PLUS_PROGRAMS.has(word) || isTech(word);
+}
+// Word-like programs whose arguments are commonly numbers or names: `sleep+10`, `ping+host`.
+const PLUS_PROGRAMS = new Set([
+  "sleep",
+  "ping",
+  "cat",
+  "echo",
+  "ls",
+  "kill",
+  "rm",
+  "cp",
+  "mv",
+  "head",
+  "tail",
+  "dig",
+  "host",
+  "printf",
+  "timeout",
+  "nc",
+]);
 
 // Only the first 4 KiB: a command line is short, and a long run of `+` must not cost a slice each.
 function plusToBlank(text: string): string {
@@ -54,7 +81,13 @@ function plusToBlank(text: string): string {
   let last = 0;
   for (let i = text.indexOf("+"); i >= 0 && i < 4096; i = text.indexOf("+", i + 1)) {
     const before = text[i - 1];
-    if (before === ";" || before === "|" || before === "&" || ARGUMENT_START.has(text[i + 1] ?? "")) {
+    if (
+      before === ";" ||
+      before === "|" ||
+      before === "&" ||
+      ARGUMENT_START.has(text[i + 1] ?? "") ||
+      programBefore(text, i)
+    ) {
       parts.push(text.slice(last, i));
       last = i + 1;
     }
@@ -131,7 +164,7 @@ const PAIR_START = /(?:^|[?&;])[\w.[\]-]{1,40}=/g;
 export function shellNormalize(text: string): string {
   let s = text;
   if (s.includes("\u001b")) s = s.replace(ANSI_ESCAPE, "");
-  if (s.includes("+") && !/\s/.test(s)) s = PLUS_BLANK.test(s) ? plusToBlank(s) : s;
+  if (s.includes("+") && !/\s/.test(s)) s = plusToBlank(s);
   if (!/['"\\$[`<>]|\{[^{}]{0,40},/.test(s)) return s;
   return expandVariables(s.replace(EMPTY_EXPANSION, ""))
     .replace(QUOTE_IN_WORD, "$1")
@@ -563,6 +596,29 @@ export function mayBeCommand(text: string): boolean {
   return first !== undefined && (COMMAND_WORDS.has(first) || isTech(first));
 }
 
+const SHELL_SYNTAX = /['"\\$`{}[\]]/;
+const WORD_END = /[\s;|&]/;
+
+/** A program spelled through quoting or expansion right after a separator (`q;ec$@ho x`, `|w'h'o'am'i`); index or -1. */
+function obfuscatedAfterSeparator(text: string): number {
+  let seen = 0;
+  for (let i = 0; i < text.length && seen < 64; i++) {
+    const c = text[i]!;
+    if (c !== ";" && c !== "|" && c !== "&" && c !== "\n" && c !== "\r") continue;
+    seen++;
+    let j = i + 1;
+    while (j < text.length && j - i < 16 && (text[j] === " " || text[j] === "\t" || text[j] === c)) j++;
+    let k = j;
+    while (k < text.length && k - j < 60 && !WORD_END.test(text[k]!)) k++;
+    const word = text.slice(j, k);
+    if (!SHELL_SYNTAX.test(word)) continue;
+    const spelled = shellNormalize(word).trimStart().split(/\s/, 1)[0]?.toLowerCase() ?? "";
+    const name = spelled.slice(spelled.lastIndexOf("/") + 1);
+    if (spelled !== word.toLowerCase() && (COMMAND_WORDS.has(name) || isTech(name))) return i;
+  }
+  return -1;
+}
+
 /** All non-SQL, non-XSS rule hits for one decoded form of a string. */
 export function ruleHits(text: string, location: Location, raw: boolean, hits: RuleHit[]): void {
   if (COMMAND_CHARS.test(text) || mayBeCommand(text) || /['"{]/.test(text)) {
@@ -583,7 +639,18 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
         length: text.length,
       });
     }
-    if (shell !== text) commandHits(text, hits);
+    if (shell !== text) {
+      const at = obfuscatedAfterSeparator(text);
+      if (at >= 0)
+        hits.push({
+          kind: "command-injection",
+          rule: "cmd.obfuscated-command",
+          paranoiaLevel: 1,
+          index: at,
+          length: 1,
+        });
+      commandHits(text, hits);
+    }
   }
   if (text.includes("/") || text.includes("\\") || text.includes("..") || PATHISH.test(text)) traversalHits(text, hits);
   nosqlHits(text, location, hits);
@@ -614,6 +681,8 @@ export const RULE_REGEXES: readonly RegExp[] = [
   TOOL_FAMILY,
   PAIR_START,
   BLANK_REST,
+  SHELL_SYNTAX,
+  WORD_END,
   ESCAPED_COMMAND,
   BATCH,
   POWERSHELL,
@@ -630,7 +699,6 @@ export const RULE_REGEXES: readonly RegExp[] = [
   CODE_EXEC_CALL,
   UNIX_PATH_EXEC,
   ANSI_ESCAPE,
-  PLUS_BLANK,
   QUOTE_IN_WORD,
   BRACE_LIST,
   SENSITIVE,

@@ -17,6 +17,7 @@ describe("shell expansion", () => {
         ["c", "cat"],
         ["y", "1"],
       ]);
+      expect(shellAssignments("x=$'cat';$x").get("x")).toBe("cat");
     });
 
     it("ignores `=` inside a word", () => {
@@ -97,6 +98,9 @@ describe("command injection through shell syntax", () => {
     ["variable indirection", "a=/etc&&b=/passwd&&c=cat&&$c $a$b"],
     ["variable indirection", "a=nc&&$a -nlvp 555"],
     ["variable with glob class", "garb=adduse[r];$garb pizza"],
+    ["ANSI-C quoted variable", "x=$'\\x63\\x61\\x74';$x /etc/passwd"],
+    ["program spelled after a separator", "q;ec$@ho pwned"],
+    ["plus after a program", "q=1;sleep+10"],
     ["unset variables", "{n$u\\c$u,-nlvp,777}"],
     ["empty expansion in a program name", "ping$() 127.0.0.1"],
     ["empty expansion in a program name", "ping`` 127.0.0.1"],
@@ -154,6 +158,12 @@ describe("command injection through shell syntax", () => {
     "What?! Really?!",
     "Price ~+10%",
     "sort by time",
+    "a; 'cat' lovers",
+    "Price: $5; $10 later",
+    "Tom & 'Jerry'",
+    "sleep+well",
+    "C++;C#",
+    "/etc/*",
   ])("does not flag %j", (text) => {
     expect(inspect(text)).toEqual([]);
   });

@@ -18,6 +18,11 @@ function readValue(text: string, i: number): [string, number] {
   let j = i;
   while (j < text.length && j - i < MAX_VALUE && !VALUE_END.has(text[j]!)) {
     const c = text[j]!;
+    // ANSI-C quoting `$'...'`: the escapes inside are decoded by the escape variant.
+    if (c === "$" && text[j + 1] === "'") {
+      j++;
+      continue;
+    }
     if (c === "'" || c === '"') {
       const close = text.indexOf(c, j + 1);
       const end = close < 0 || close - j > MAX_VALUE ? Math.min(text.length, j + MAX_VALUE) : close;
