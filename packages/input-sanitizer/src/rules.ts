@@ -625,10 +625,11 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
     const shell = shellNormalize(text);
     commandHits(shell, hits, shell !== text);
     // Obfuscation that spells a program (`c{a,oun}t`, `{id,}`, `w'h'o'am'i`) is an attack by itself.
-    const head = text.trimStart().split(/\s/, 1)[0] ?? "";
+    // A program name is short: 200 characters of the first word are enough, and keep this O(1).
+    const head = text.trimStart().slice(0, 200).split(/\s/, 1)[0] ?? "";
     const obfuscatedHead = /[{}[\]$\\`<>]/.test(head) || (head.match(/['"]/g)?.length ?? 0) >= 2;
     // The obfuscation must touch the program name itself (`ping\`\` 1.2.3.4`, not `echo $x`).
-    const shellHead = shell.trimStart().split(/\s/, 1)[0] ?? "";
+    const shellHead = shell.trimStart().slice(0, 200).split(/\s/, 1)[0] ?? "";
     const touched = !mayBeCommand(text) || shellHead !== head;
     if (obfuscatedHead && shell !== text && mayBeCommand(shell) && touched) {
       hits.push({
