@@ -196,6 +196,7 @@ const TECH_PATTERN =
   /^(?:python[23]?(?:\.\d{1,2}|)|gcc\d{0,2}(?:\.\d|)|ansible-[a-z]{2,12}|chef-[a-z]{2,10}|rmt-[a-z]{2,6}|impacket-[a-z]{2,20}|qemu-[a-z0-9_-]{2,20}|invoke-[a-z]{3,20}|xfs_[a-z]{2,10}|(?:cmd|net|reg|sc|ftp)\.exe|update-rc\.d)$/;
 const WORD_WORDS = new Set(WORD_COMMANDS.split("|"));
 const isTech = (word: string) => TECH_WORDS.has(word) || TECH_PATTERN.test(word);
+const isProgramName = (word: string) => isTech(word) || WORD_WORDS.has(word);
 const AFTER_TECH = /^(?:$|[\s<>|;&`)'"$,}])/;
 const WORD_ARGUMENT =
   /^(?:\s{0,16}[<>|;`$]|\s{1,16}(?:-{1,2}[a-z0-9]|\/[a-z]|\/\s{0,4}(?:[;|&]|$)|[.~]{1,2}\/|\d|['"`]|\\\\|[a-z]:\\|%[a-z]|\$|[\w-]{1,40}\.(?:txt|sh|bash|php|py|pl|rb|log|conf|cfg|ini|bak|sql|db|exe|bat|ps1|key|pem)\b))/i;
@@ -293,7 +294,7 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
   // Level 2: developer forums and support desks quote install lines.
   add("cmd.command-line", 2, PACKAGE_INSTALL.exec(text));
   add("cmd.expansion", 1, TILDE_OR_HISTORY.exec(text));
-  const glob = globSystemPath(text, (word) => isTech(word) || WORD_WORDS.has(word));
+  const glob = globSystemPath(text, isProgramName);
   if (glob >= 0)
     hits.push({ kind: "command-injection", rule: "cmd.glob-path", paranoiaLevel: 1, index: glob, length: 1 });
   if (text.includes("bin/")) {

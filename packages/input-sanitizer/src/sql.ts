@@ -1418,34 +1418,46 @@ const CASE_WHEN = /\bwhen\s{1,16}(?:\d{1,20}|'[^']{0,40}')\s{1,16}then\b/i;
 // Lower, upper and title case are how people type; so is a held shift key (`ORder`).
 const irregularCase = (word: string) => !/^(?:[a-z]+|[A-Z]+|[A-Z]{1,2}[a-z]+)$/.test(word);
 
+function push(hits: SqlHit[], rule: string, paranoiaLevel: SqlHit["paranoiaLevel"]): void {
+  hits.push({ rule, paranoiaLevel, context: "" });
+}
+
+// Cheap character tests that keep each fragment regex off text that cannot match it.
+const SCHEMA_HINT = /[_.]|db|sys|open/i;
+const PROCEDURE_HINT = /xp_|sp_|utl_|dbms_|open/i;
+const MIXED_CASE_HINT = /[a-z][A-Z]|[A-Z]{3}[a-z]/;
+
 function fragmentHits(text: string, hits: SqlHit[]): void {
-  const add = (rule: string, paranoiaLevel: SqlHit["paranoiaLevel"]) => hits.push({ rule, paranoiaLevel, context: "" });
-  if (SCHEMA_OBJECTS.test(text)) add("sqli.schema-object", 1);
-  if (/xp_|sp_|utl_|dbms_|open/i.test(text) && SYSTEM_PROCEDURES.test(text)) add("sqli.system-procedure", 1);
-  if (/file/i.test(text) && INTO_FILE.test(text)) add("sqli.into-file", 1);
+  if (SCHEMA_HINT.test(text)) {
+    if (SCHEMA_OBJECTS.test(text)) push(hits, "sqli.schema-object", 1);
+    if (PROCEDURE_HINT.test(text) && SYSTEM_PROCEDURES.test(text)) push(hits, "sqli.system-procedure", 1);
+  }
+  if (/file/i.test(text) && INTO_FILE.test(text)) push(hits, "sqli.into-file", 1);
   if (text.trimEnd().endsWith("(")) {
     const m = OPEN_CALL.exec(text.slice(-48));
-    if (m && CALL_NAMES.has(m[1]!.toLowerCase())) add("sqli.open-call", 2);
+    if (m && CALL_NAMES.has(m[1]!.toLowerCase())) push(hits, "sqli.open-call", 2);
   }
-  if (text.includes("\\") && ESCAPED_QUOTE_LOGIC.test(text)) add("sqli.escaped-quote-break", 2);
-  if (text.length <= 64 && OPERATOR_ONLY.test(text)) add("sqli.operator-only", 2);
-  if (text.length <= 64 && NUMERIC_IN_LIST.test(text)) add("sqli.in-list", 2);
-  if (/from/i.test(text) && CLAUSE_FRAGMENT.test(text)) add("sqli.clause-fragment", 2);
-  if (text.includes(";") && STATEMENT_TAIL.test(text)) add("sqli.statement-tail", 2);
-  if (/@/.test(text) && USER_VARIABLE_SET.test(text)) add("sqli.variable-set", 2);
-  if (/then/i.test(text) && CASE_WHEN.test(text)) add("sqli.case-fragment", 2);
+  if (text.includes("\\") && ESCAPED_QUOTE_LOGIC.test(text)) push(hits, "sqli.escaped-quote-break", 2);
+  if (text.length <= 64 && OPERATOR_ONLY.test(text)) push(hits, "sqli.operator-only", 2);
+  if (text.length <= 64 && NUMERIC_IN_LIST.test(text)) push(hits, "sqli.in-list", 2);
+  if (/from/i.test(text) && CLAUSE_FRAGMENT.test(text)) push(hits, "sqli.clause-fragment", 2);
+  if (text.includes(";") && STATEMENT_TAIL.test(text)) push(hits, "sqli.statement-tail", 2);
+  if (text.includes("@") && USER_VARIABLE_SET.test(text)) push(hits, "sqli.variable-set", 2);
+  if (/then/i.test(text) && CASE_WHEN.test(text)) push(hits, "sqli.case-fragment", 2);
   if (text.includes("/*")) {
     // The first 4 KiB: enough for any keyword split, and a run of `/**/` costs one pass.
     const head = text.slice(0, 4096);
     const joined = head.includes("/**/") ? head.replace(EMPTY_COMMENT, "") : head;
     if (COMMENT_SPLIT.test(joined) || (joined !== head && SQL_WORDS.test(joined) && !SQL_WORDS.test(head)))
-      add("sqli.comment-split", 2);
+      push(hits, "sqli.comment-split", 2);
   }
-  CASE_KEYWORD.lastIndex = 0;
-  for (let m = CASE_KEYWORD.exec(text), n = 0; m && n < 16; m = CASE_KEYWORD.exec(text), n++) {
-    if (irregularCase(m[0])) {
-      add("sqli.mixed-case-keyword", 2);
-      break;
+  if (MIXED_CASE_HINT.test(text)) {
+    CASE_KEYWORD.lastIndex = 0;
+    for (let m = CASE_KEYWORD.exec(text), n = 0; m && n < 16; m = CASE_KEYWORD.exec(text), n++) {
+      if (irregularCase(m[0])) {
+        push(hits, "sqli.mixed-case-keyword", 2);
+        break;
+      }
     }
   }
 }
@@ -1483,4 +1495,7 @@ export const SQL_REGEXES: readonly RegExp[] = [
   USER_VARIABLE_SET,
   NUMERIC_IN_LIST,
   CASE_WHEN,
+  SCHEMA_HINT,
+  PROCEDURE_HINT,
+  MIXED_CASE_HINT,
 ];
