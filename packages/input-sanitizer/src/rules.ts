@@ -44,17 +44,8 @@ const UNIX_PATH_EXEC = /(?:^|[\s;|&`(])\/(?:bin|usr\/bin|usr\/local\/bin|sbin|us
 const EMPTY_EXPANSION = /\$[@!*?_$#1-9-]|\$\(\)|``|[<>]\(\)/g;
 // Terminal control sequences (`ESC[2A` moves the cursor up to hide what was typed).
 const ANSI_ESCAPE = /\u001b\[[0-9;]{0,16}[A-Za-z]?|\u001b/g;
-// A `+` that stands for a space in undecoded form data: after a separator or before an argument.
+// Characters that start an argument, so a `+` before them stands for a space: `cat+/etc`, `ls+-la`.
 const ARGUMENT_START = new Set(["-", "/", "~", "'", '"', "$", "\\"]);
-
-/** Whether the letters right before `end` are a program name: `sleep+10`, `ping+-c`. */
-function programBefore(text: string, end: number): boolean {
-  let start = end;
-  while (start > 0 && end - start < 24 && /[a-z0-9_-]/i.test(text[start - 1]!)) start--;
-  if (start > 0 && !/[\s;|&`(=]/.test(text[start - 1]!)) return false;
-  const word = text.slice(start, end).toLowerCase();
-  return PLUS_PROGRAMS.has(word) || isTech(word);
-}
 // Word-like programs whose arguments are commonly numbers or names: `sleep+10`, `ping+host`.
 const PLUS_PROGRAMS = new Set([
   "sleep",
@@ -75,7 +66,20 @@ const PLUS_PROGRAMS = new Set([
   "nc",
 ]);
 
-// Only the first 4 KiB: a command line is short, and a long run of `+` must not cost a slice each.
+/** Whether the letters right before `end` are a program name: `sleep+10`, `ping+-c`. */
+function programBefore(text: string, end: number): boolean {
+  let start = end;
+  while (start > 0 && end - start < 24 && /[a-z0-9_-]/i.test(text[start - 1]!)) start--;
+  if (start > 0 && !/[\s;|&`(=]/.test(text[start - 1]!)) return false;
+  const word = text.slice(start, end).toLowerCase();
+  return PLUS_PROGRAMS.has(word) || isTech(word);
+}
+
+/**
+ * A `+` read as the space it encodes in form data left undecoded: after a separator, before an
+ * argument or after a program name. Only the first 4 KiB: a command line is short, and a long
+ * run of `+` must not cost a slice each.
+ */
 function plusToBlank(text: string): string {
   const parts: string[] = [];
   let last = 0;
