@@ -76,7 +76,7 @@ function plainProse(text: string): boolean {
   return prose && PLAIN.test(stripped);
 }
 const PLAIN_NEEDS_RULES =
-  /_proto_|information_schema|tempdb|msdb|mysql\.|performance_schema|all_tab|user_tab|dba_users|sys\.|sysobjects|msys|pg_|sqlite_|xp_|sp_|@@|^(?:select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|waitfor|shutdown|grant|revoke|replace|load|handler|union)\b|\b(?:document|window|union|select|sleep|benchmark|order by|group by|having|where|into|waitfor|exec|between|sounds|case)\b|--/i;
+  /_proto_|information_schema|tempdb|msdb|mysql\.|performance_schema|all_tab|user_tab|dba_users|sys\.|sysobjects|msys|pg_|sqlite_|xp_|sp_|utl_|dbms_|openrowset|opendatasource|^\s{0,16}(?:xor|rlike|regexp|(?:is|like)\s{1,16}(?:not\s{1,16}|)null)\s{0,16}$|@@|^(?:select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|waitfor|shutdown|grant|revoke|replace|load|handler|union)\b|\b(?:document|window|union|select|sleep|benchmark|order by|group by|having|where|into|waitfor|exec|between|sounds|case)\b|--/i;
 
 function truncate(text: string, index: number): string {
   const start = Math.max(0, Math.min(index, text.length - 1));

@@ -1,4 +1,5 @@
 import type { Kind, ParanoiaLevel } from "./options.js";
+import { expandVariables, globSystemPath } from "./shell.js";
 
 export interface RuleHit {
   kind: Kind;
@@ -15,15 +16,15 @@ export type Location = "value" | "key" | "header" | "path";
 
 // Programs whose names are not English words: a separator and the name is enough.
 const TECH_COMMANDS =
-  "whoami|sysinfo|uname|ifconfig|ipconfig|netstat|wget|curl|ncat|netcat|nc|bash|zsh|ksh|csh|tcsh|sh|powershell|pwsh|cmd|cmd\\.exe|python[23]?(?:\\.\\d{1,2}|)|nslookup|systeminfo|lastlog|getent|hostname|chmod|chown|chgrp|passwd|tftp|telnet|ssh|scp|base64|xterm|nohup|sudo|awk|gawk|sed|grep|egrep|fgrep|pwd|printenv|uptime|mkdir|rmdir|xxd|hexdump|tar|gzip|bzip2|crontab|useradd|usermod|userdel|tasklist|taskkill|wmic|certutil|bitsadmin|mshta|rundll32|regsvr32|cscript|wscript|vssadmin|schtasks|netsh|killall|pkill|traceroute|tracert|iptables|nmap|socat|openssl|gcc\\d{0,2}(?:\\.\\d|)|javac|jrunscript|tclsh|xargs|whereis|readlink|lsof|dmesg|sysctl|modprobe|busybox|apt-get|yum|dpkg|rpm|systemctl|journalctl|aa-disable|aa-exec|ifup|ifdown|mkfifo|mknod|chattr|lsattr|strace|ltrace|gdb|tcpdump|ngrep|msfconsole|msfvenom|net\\.exe|reg\\.exe|sc\\.exe|diskpart|bcdedit|icacls|cacls|attrib|takeown|runas|wevtutil|fsutil|forfiles|findstr|getfacl|setfacl|ulimit|shopt|unalias|typeset|tmux|nproc|lscpu|lsblk|blkid|fdisk|umount|useradd|visudo|ssh-keygen|scp|sftp|smbclient|rpcclient|ldapsearch|psql|sqlite3|redis-cli|kubectl|vim|nano|emacs|md5sum|sha1sum|sha256sum|uuencode|xxd|unzip|7z|rar|unrar|ansible|ansible-[a-z]{2,12}|chef-[a-z]{2,10}|chef|cscli|flock|cpulimit|base32|base58|comm|rmt|rmt-[a-z]{2,6}|trap|lastlogin|aptitude|htop|regedit|bcdboot|c89|c99|irb|pry|jshell|scala|groovy|php-cgi|php-fpm|phar|composer|rake|cargo|rustc|deno|bun|yarn|pnpm|npx|lldb|radare2|r2|objdump|readelf|nm|ldd|valgrind|setarch|taskset|ionice|chroot|unshare|nsenter|capsh|setcap|getcap|runuser|pkexec|doas|su|sudoedit|anacron|systemd-run|initctl|update-rc.d|chkconfig|insmod|rmmod|lsmod|kmod|depmod|ip6tables|nft|ufw|firewall-cmd|tshark|wireshark|ettercap|arping|hping3|fping|mtr|nping|whois|curlie|httpie|aria2c|axel|lftp|ncftp|tnftp|sshpass|autossh|plink|putty|pscp|psftp|mosh|stunnel|proxychains|torify|openvpn|wg|iptables-save|iptables-restore|xfreerdp|rdesktop|smbmap|crackmapexec|impacket-[a-z]{2,20}|mimikatz|bloodhound|responder|hashcat|hydra|medusa|sqlmap|nikto|dirb|wfuzz|gobuster|searchsploit|setoolkit|certbot|keytool|jarsigner|gpg|gpg2|ssh-keyscan|ssh-add|ssh-agent|ssh-copy-id|sftp-server|rsync|rclone|s3cmd|aws|gcloud|gsutil|helm|docker-compose|podman|buildah|ctr|crictl|lxc|lxd|virsh|qemu-[a-z0-9_-]{2,20}|vagrant|terraform|packer|consul|nomad|etcdctl|zkcli|mysqldump|pg_dump|pg_dumpall|pg_restore|mongodump|mongorestore|mongosh|redis-server|memcached|sqlcmd|osql|isql|bcp|certreq|cmdkey|dnscmd|esentutl|extrac32|ftp.exe|gpscript|ie4uinit|installutil|makecab|msbuild|msconfig|msdt|msiexec|odbcconf|pcalua|pcwrun|pktmon|presentationhost|psexec|psexec64|rasautou|regasm|regedt32|register-cimprovider|regsvcs|rpcping|runonce|sc.exe|scriptrunner|syncappvpublishingserver|tttracer|verclsid|wlrmdr|wsl|wslconfig|wsreset|xwizard|iex|iwr|iwmi|irm|invoke-[a-z]{3,20}|get-wmiobject|start-process|set-mppreference|add-mppreference|new-object|lastb|faillog|chpasswd|newusers|adduser|deluser|addgroup|gpasswd|pwck|grpck|sestatus|setenforce|getenforce|auditctl|aureport|ausearch|tune2fs|debugfs|e2fsck|mkfs|mkswap|swapon|swapoff|losetup|cryptsetup|dmsetup|lvm|pvcreate|vgcreate|lvcreate|zfs|zpool|btrfs|xfs_[a-z]{2,10}|fsck|partprobe|parted|sfdisk|gdisk|hdparm|smartctl|dmidecode|lshw|lspci|lsusb|inxi|neofetch|screenfetch|busctl|dbus-send|gsettings|xdotool|xclip|xsel|xinput|xrandr|xset|xhost|startx|xinit|vncviewer|vncserver|x11vnc|tigervnc|remmina";
+  "whoami|sysinfo|uname|ifconfig|ipconfig|netstat|wget|curl|ncat|netcat|nc|bash|zsh|ksh|csh|tcsh|sh|powershell|pwsh|cmd|cmd\\.exe|python[23]?(?:\\.\\d{1,2}|)|nslookup|systeminfo|lastlog|getent|hostname|chmod|chown|chgrp|passwd|tftp|telnet|ssh|scp|base64|xterm|nohup|sudo|awk|gawk|sed|grep|egrep|fgrep|pwd|printenv|uptime|mkdir|rmdir|xxd|hexdump|tar|gzip|bzip2|crontab|useradd|usermod|userdel|tasklist|taskkill|wmic|certutil|bitsadmin|mshta|rundll32|regsvr32|cscript|wscript|vssadmin|schtasks|netsh|killall|pkill|traceroute|tracert|iptables|nmap|socat|openssl|gcc\\d{0,2}(?:\\.\\d|)|javac|jrunscript|tclsh|xargs|whereis|readlink|lsof|dmesg|sysctl|modprobe|busybox|apt-get|yum|dpkg|rpm|systemctl|journalctl|aa-disable|aa-exec|ifup|ifdown|mkfifo|mknod|chattr|lsattr|strace|ltrace|gdb|tcpdump|ngrep|msfconsole|msfvenom|net\\.exe|reg\\.exe|sc\\.exe|diskpart|bcdedit|icacls|cacls|attrib|takeown|runas|wevtutil|fsutil|forfiles|findstr|getfacl|setfacl|ulimit|shopt|unalias|typeset|tmux|nproc|lscpu|lsblk|blkid|fdisk|umount|useradd|visudo|ssh-keygen|scp|sftp|smbclient|rpcclient|ldapsearch|psql|sqlite3|redis-cli|kubectl|vim|nano|emacs|md5sum|sha1sum|sha256sum|uuencode|xxd|unzip|7z|rar|unrar|ansible|ansible-[a-z]{2,12}|chef-[a-z]{2,10}|chef|cscli|flock|cpulimit|base32|base58|comm|rmt|rmt-[a-z]{2,6}|trap|lastlogin|aptitude|htop|regedit|bcdboot|c89|c99|irb|pry|jshell|scala|groovy|php-cgi|php-fpm|phar|composer|rake|cargo|rustc|deno|bun|yarn|pnpm|npx|lldb|radare2|r2|objdump|readelf|nm|ldd|valgrind|setarch|taskset|ionice|chroot|unshare|nsenter|capsh|setcap|getcap|runuser|pkexec|doas|su|sudoedit|anacron|systemd-run|initctl|update-rc.d|chkconfig|insmod|rmmod|lsmod|kmod|depmod|ip6tables|nft|ufw|firewall-cmd|tshark|wireshark|ettercap|arping|hping3|fping|mtr|nping|whois|curlie|httpie|aria2c|axel|lftp|ncftp|tnftp|sshpass|autossh|plink|putty|pscp|psftp|mosh|stunnel|proxychains|torify|openvpn|wg|iptables-save|iptables-restore|xfreerdp|rdesktop|gunzip|zcat|zstd|zstdcat|bzcat|xzcat|unxz|lz4|lz4cat|bsdtar|bsdcpio|uconv|smbmap|crackmapexec|impacket-[a-z]{2,20}|mimikatz|bloodhound|responder|hashcat|hydra|medusa|sqlmap|nikto|dirb|wfuzz|gobuster|searchsploit|setoolkit|certbot|keytool|jarsigner|gpg|gpg2|ssh-keyscan|ssh-add|ssh-agent|ssh-copy-id|sftp-server|rsync|rclone|s3cmd|aws|gcloud|gsutil|helm|docker-compose|podman|buildah|ctr|crictl|lxc|lxd|virsh|qemu-[a-z0-9_-]{2,20}|vagrant|terraform|packer|consul|nomad|etcdctl|zkcli|mysqldump|pg_dump|pg_dumpall|pg_restore|mongodump|mongorestore|mongosh|redis-server|memcached|sqlcmd|osql|isql|bcp|certreq|cmdkey|dnscmd|esentutl|extrac32|ftp.exe|gpscript|ie4uinit|installutil|makecab|msbuild|msconfig|msdt|msiexec|odbcconf|pcalua|pcwrun|pktmon|presentationhost|psexec|psexec64|rasautou|regasm|regedt32|register-cimprovider|regsvcs|rpcping|runonce|sc.exe|scriptrunner|syncappvpublishingserver|tttracer|verclsid|wlrmdr|wsl|wslconfig|wsreset|xwizard|iex|iwr|iwmi|irm|invoke-[a-z]{3,20}|get-wmiobject|start-process|set-mppreference|add-mppreference|new-object|lastb|faillog|chpasswd|newusers|adduser|deluser|addgroup|gpasswd|pwck|grpck|sestatus|setenforce|getenforce|auditctl|aureport|ausearch|tune2fs|debugfs|e2fsck|mkfs|mkswap|swapon|swapoff|losetup|cryptsetup|dmsetup|lvm|pvcreate|vgcreate|lvcreate|zfs|zpool|btrfs|xfs_[a-z]{2,10}|fsck|partprobe|parted|sfdisk|gdisk|hdparm|smartctl|dmidecode|lshw|lspci|lsusb|inxi|neofetch|screenfetch|busctl|dbus-send|gsettings|xdotool|xclip|xsel|xinput|xrandr|xset|xhost|startx|xinit|vncviewer|vncserver|x11vnc|tigervnc|remmina";
 // English words that are also programs: they need an argument that looks like one.
 const WORD_COMMANDS =
-  "cat|find|sort|head|tail|echo|printf|sleep|ping|kill|type|set|export|alias|history|cut|tee|touch|free|top|who|last|finger|users|groups|which|file|host|dir|make|ln|ip|net|reg|sc|dd|cc|mv|cp|copy|move|del|erase|start|call|shutdown|reboot|halt|locate|stat|time|date|diff|uniq|tr|du|df|ss|su|w|at|for|if|rename|replace|print|open|read|wait|yes|test|true|false|logout|exit|chdir|cd|pushd|popd|title|color|path|more|dash|perl|ruby|php|node|ls|id|ps|env|rm|lua|perf|ver|vol|tree|arp|dig|unset|declare|exec|eval|source|timeout|watch|screen|mount|rsync|ftp|mysql|mongo|docker|vi|ed|less|od|strings|tac|nl|wc|pico|zip|expect|pip|npm|gem|expand|go|service|bundle|vault|nice|xargs|strace|nohup|sudo|command|builtin|goto|md|mkdir|rd|ren|attrib|cls|assoc|ftype|prompt";
+  "cat|find|sort|head|tail|echo|printf|sleep|ping|kill|type|set|export|alias|history|cut|tee|touch|free|top|who|last|finger|users|groups|which|file|host|dir|make|ln|ip|net|reg|sc|dd|cc|mv|cp|copy|move|del|erase|start|call|shutdown|reboot|halt|locate|stat|time|date|diff|uniq|tr|du|df|ss|su|w|at|for|if|rename|replace|print|open|read|wait|yes|test|true|false|logout|exit|chdir|cd|pushd|popd|title|color|path|more|dash|perl|ruby|php|node|ls|id|ps|env|rm|lua|perf|ver|vol|tree|arp|dig|unset|declare|exec|eval|source|timeout|watch|screen|mount|rsync|ftp|mysql|mongo|docker|vi|ed|less|od|strings|tac|nl|wc|pico|zip|expect|pip|npm|gem|expand|go|service|bundle|vault|nice|xargs|strace|nohup|sudo|command|builtin|goto|md|mkdir|rd|ren|attrib|cls|assoc|ftype|prompt|pip2|pip3|pipx|ll";
 
 // Optional path prefix (/bin/, /usr/bin/, C:\Windows\System32\).
 const PREFIX = "(?:[/\\\\][\\w./\\\\-]{0,80}[/\\\\]|)";
 const COMMAND_AT_START = new RegExp(
-  `^\\s{0,16}${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})\\s{1,16}(?:-{1,2}[a-z]|/[a-z]|[.~]{1,2}/|\\$[a-z{(]|%[a-z]|[a-z]:\\\\|https?://|\\d{1,6}\\s{0,4}$|(?:${TECH_COMMANDS})\\s{0,4}$)`,
+  `^\\s{0,16}${PREFIX}(?:${TECH_COMMANDS}|${WORD_COMMANDS})\\s{1,16}(?:-{1,2}[a-z]|\\/\\s{0,4}[;|&]|/[a-z]|[.~]{1,2}/|\\$[a-z{(]|%[a-z]|[a-z]:\\\\|https?://|\\d{1,6}\\s{0,4}$|(?:${TECH_COMMANDS})\\s{0,4}$)`,
   "i",
 );
 // Windows administration verbs: `net user x /add`, `reg add HKLM\...`, `sc stop x`.
@@ -39,18 +40,76 @@ const WINDOWS_SHELL =
 const CODE_EXEC_CALL =
   /\b(?:system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec|spawn|spawnSync|execSync|execFile|os\.system|os\.popen|subprocess\.(?:call|run|Popen|check_output))\s{0,16}\(\s{0,16}["'`$@]/i;
 const UNIX_PATH_EXEC = /(?:^|[\s;|&`(])\/(?:bin|usr\/bin|usr\/local\/bin|sbin|usr\/sbin)\/[a-z]{2,20}\b/;
-// Expansions that are empty or a space at run time: `${IFS}`, `c$@at`, `pi$()ng`, `pi``ng`.
-const EMPTY_EXPANSION = /\$[@!*?_$#-]|\$\(\)|``|[<>]\(\)/g;
-const IFS = /\$\{?IFS\}?|\$[0-9]|\$\{[a-z_]{1,20}\}|\$[a-z_][a-z0-9_]{0,20}(?=\s)/g;
+// Expansions that are empty at run time: `c$@at`, `pi$()ng`, `pi``ng`, positional `c$1at`.
+const EMPTY_EXPANSION = /\$[@!*?_$#1-9-]|\$\(\)|``|[<>]\(\)/g;
+// Terminal control sequences (`ESC[2A` moves the cursor up to hide what was typed).
+const ANSI_ESCAPE = /\u001b\[[0-9;]{0,16}[A-Za-z]?|\u001b/g;
+// Characters that start an argument, so a `+` before them stands for a space: `cat+/etc`, `ls+-la`.
+const ARGUMENT_START = new Set(["-", "/", "~", "'", '"', "$", "\\"]);
+// Word-like programs whose arguments are commonly numbers or names: `sleep+10`, `ping+host`.
+const PLUS_PROGRAMS = new Set([
+  "sleep",
+  "ping",
+  "cat",
+  "echo",
+  "ls",
+  "kill",
+  "rm",
+  "cp",
+  "mv",
+  "head",
+  "tail",
+  "dig",
+  "host",
+  "printf",
+  "timeout",
+  "nc",
+]);
+
+/** Whether the letters right before `end` are a program name: `sleep+10`, `ping+-c`. */
+function programBefore(text: string, end: number): boolean {
+  let start = end;
+  while (start > 0 && end - start < 24 && /[a-z0-9_-]/i.test(text[start - 1]!)) start--;
+  if (start > 0 && !/[\s;|&`(=]/.test(text[start - 1]!)) return false;
+  const word = text.slice(start, end).toLowerCase();
+  return PLUS_PROGRAMS.has(word) || isTech(word);
+}
+
+/**
+ * A `+` read as the space it encodes in form data left undecoded: after a separator, before an
+ * argument or after a program name. Only the first 4 KiB: a command line is short, and a long
+ * run of `+` must not cost a slice each.
+ */
+function plusToBlank(text: string): string {
+  const parts: string[] = [];
+  let last = 0;
+  for (let i = text.indexOf("+"); i >= 0 && i < 4096; i = text.indexOf("+", i + 1)) {
+    const before = text[i - 1];
+    if (
+      before === ";" ||
+      before === "|" ||
+      before === "&" ||
+      ARGUMENT_START.has(text[i + 1] ?? "") ||
+      programBefore(text, i)
+    ) {
+      parts.push(text.slice(last, i));
+      last = i + 1;
+    }
+  }
+  parts.push(text.slice(last));
+  return parts.join(" ");
+}
 const QUOTE_IN_WORD = /([a-zA-Z/])(?:''|""|\\|'(?=[a-zA-Z])|"(?=[a-zA-Z]))/g;
 const BRACE_LIST = /\{([\w./-]{1,40}),([^{}]{0,200})\}/g;
 // Brace expansion inside a word: `c{a,oun}t` -> "cat count", `{,ifconfig}` -> "ifconfig".
-const BRACE_WORD = /([\w./-]{0,40})\{([\w./-]{0,40},[\w./,-]{0,200})\}([\w./-]{0,40})/g;
-const BRACE_START = /\{[\w./-]{0,40},/;
+const BRACE_WORD = /([\w./-]{0,40})\{([\w./?*#-]{0,40},[\w./?*#,-]{0,200})\}([\w./-]{0,40})/g;
+// Both brace patterns need "{", up to 40 list characters and a comma.
+const BRACE_START = /\{[\w./?*#-]{0,40},/;
 // Shell globs standing in for letters: `/etc/pas[s]wd`, `/bi[n]/bash`, `/[e//]tc`.
-const GLOB_CLASS = /\[!?\^?([a-z])[^\]]{0,20}\]/gi;
+// Negated classes and ranges (`[!q]`, `[m-z]`) are left to the glob-path rule.
+const GLOB_CLASS = /\[([a-z])[^\]!^-]{0,20}\]/gi;
 const SHELL_EXPANSION =
-  /[<>]\(\s{0,16}[a-z]{2,20}[\s)]|\$\[|\$\(\(|\$\{[\w!#]{1,40}[#%:/^,~@]|(?:^|[\s;|&])\$\{?[A-Z_]{2,20}\}?\s{1,16}-[a-z]|\w<<<|\/dev\/(?:tcp|udp)\/|^\s{0,16}alias\s{1,16}[^=\s]{1,40}=/i;
+  /[<>]\(\s{0,16}[a-z]{2,20}[\s)]|\$\[|\$\(\(|\$\{[\w!#]{1,40}[#%:/^,~@]|(?:^|[\s;|&])\$\{?[A-Z_]{2,20}\}?\s{1,16}-[a-z]|\w<<<|\/dev\/(?:tcp|udp)\/|^\s{0,16}alias\s{1,16}(?:[-+][\w+-]{1,8}\s{1,16}|)(?:[-+][\w+-]{1,8}\s{1,16}|)[^=\s]{1,40}=/i;
 // `\ls`: a backslash skips shell aliases.
 const ESCAPED_COMMAND = new RegExp(`^\\s{0,16}\\\\(?:${TECH_COMMANDS}|${WORD_COMMANDS})(?=$|\\s)`, "i");
 const BATCH =
@@ -62,17 +121,63 @@ const WRAPPED_COMMAND = new RegExp(
   "i",
 );
 
-/** Shell quote removal: `c''at`, `c\at`, `w"h"o"am"i`, `${IFS}`, `{cat,/etc/passwd}`. */
+// `sh -c`, `bash -c`: a shell asked to run the next argument.
+const SHELL_DASH_C = /\b(?:ba|da|z|k|c|tc|fi|)sh\s{1,16}-c\b/i;
+// Directory-stack and history expansions standing alone: `~+`, `~-1`, `!-2`.
+const TILDE_OR_HISTORY = /^\s{0,16}~[+-]\d{0,3}\s{0,16}$|(?:^|[;|&])!-\d{1,3}(?=$|[\s;|&!])/;
+// Package managers installing something: `pip install x`, `sudo apt-get install x`.
+const PACKAGE_INSTALL =
+  /^\s{0,16}(?:sudo\s{1,16}|)(?:pip[23x]?|pip3\.\d{1,2}|npm|pnpm|gem|apt-get|apt|yum|dnf|apk|easy_install|composer)\s{1,16}(?:install|add)\s{1,16}[\w@./:-]/i;
+// A program under a relative bin directory: `bin/visudo`, `usr/bin/id`.
+const RELATIVE_BIN = /(?:^|[\s;|&`(=])(?:usr\/(?:local\/|)|)s?bin\/([\w.-]{1,30})/g;
+// Lookup wrappers and prefixes naming a program with nothing after: `which perl`, `time who`.
+const WRAPPER_PROGRAM =
+  /^\s{0,16}(?:which|whereis|type|time|nohup|strace|ltrace|sudo|doas|exec|command)\s{1,16}(?:perl|ruby|php|python[23]?|node|lua|who|id|ls|ps|sh|bash|nc|env)\s{0,16}$/i;
+// Program families whose hyphenated names are not words: `ansible-playbook x.yml`, `chef-shell`.
+const TOOL_FAMILY = /^(?:ansible|chef|impacket|qemu|invoke)-/;
+// Program names that are also everyday words ("curl; no gel"): not a command just for a separator.
+const PROSE_TECH = new Set([
+  "curl",
+  "chef",
+  "trap",
+  "tar",
+  "bun",
+  "cargo",
+  "helm",
+  "hydra",
+  "medusa",
+  "consul",
+  "nomad",
+  "putty",
+  "packer",
+  "responder",
+  "scala",
+  "pry",
+  "rake",
+  "comm",
+  "nano",
+  "su",
+  "at",
+]);
+const PAIR_START = /(?:^|[?&;])[\w.[\]-]{1,40}=/g;
+
+/**
+ * Shell word expansion, bounded: terminal escapes dropped, `+` read as a space in a string
+ * without blanks (form encoding left undone), empty expansions (`c$@at`), variables (`a=nc;$a`,
+ * `${IFS}`, unset `$x`), quote removal (`c''at`, `c\at`, `w"h"o"am"i`), glob classes
+ * (`/etc/pas[s]wd`) and brace expansion (`{cat,/etc/passwd}`, `c{a,oun}t`).
+ */
 export function shellNormalize(text: string): string {
-  if (!/['"\\$[`<>]|\{[^{}]{0,40},/.test(text)) return text;
+  let out = text;
+  if (out.includes("\u001b")) out = out.replace(ANSI_ESCAPE, "");
+  if (out.includes("+") && !/\s/.test(out)) out = plusToBlank(out);
+  if (!/['"\\$[`<>]|\{[^{}]{0,40},/.test(out)) return out;
   // Each step runs only when a character its pattern needs is present (no step adds one a
   // later step needs): long inputs with one kind of punctuation stay cheap.
-  let out = text;
-  if (out.includes("$")) out = out.replace(IFS, " ");
   if (out.includes("$") || out.includes("`") || out.includes("()")) out = out.replace(EMPTY_EXPANSION, "");
+  out = expandVariables(out);
   if (out.includes("'") || out.includes('"') || out.includes("\\")) out = out.replace(QUOTE_IN_WORD, "$1");
   if (out.includes("[")) out = out.replace(GLOB_CLASS, "$1");
-  // Both brace patterns need "{", up to 40 word characters and a comma.
   if (!BRACE_START.test(out)) return out;
   return out
     .replace(BRACE_WORD, (_m, pre: string, list: string, post: string) =>
@@ -102,9 +207,14 @@ const TECH_PATTERN =
   /^(?:python[23]?(?:\.\d{1,2}|)|gcc\d{0,2}(?:\.\d|)|ansible-[a-z]{2,12}|chef-[a-z]{2,10}|rmt-[a-z]{2,6}|impacket-[a-z]{2,20}|qemu-[a-z0-9_-]{2,20}|invoke-[a-z]{3,20}|xfs_[a-z]{2,10}|(?:cmd|net|reg|sc|ftp)\.exe|update-rc\.d)$/;
 const WORD_WORDS = new Set(WORD_COMMANDS.split("|"));
 const isTech = (word: string) => TECH_WORDS.has(word) || TECH_PATTERN.test(word);
-const AFTER_TECH = /^(?:$|[\s<>|;&`)'"$,])/;
+const isProgramName = (word: string) => isTech(word) || WORD_WORDS.has(word);
+const AFTER_TECH = /^(?:$|[\s<>|;&`)'"$,}])/;
 const WORD_ARGUMENT =
-  /^(?:\s{0,16}[<>|;`$]|\s{1,16}(?:-{1,2}[a-z0-9]|\/[a-z]|[.~]{1,2}\/|\d|['"`]|\\\\|[a-z]:\\|%[a-z]|\$))/i;
+  /^(?:\s{0,16}[<>|;`$]|\s{1,16}(?:-{1,2}[a-z0-9]|\/[a-z]|\/\s{0,4}(?:[;|&]|$)|[.~]{1,2}\/|\d|['"`]|\\\\|[a-z]:\\|%[a-z]|\$|[\w-]{1,40}\.(?:txt|sh|bash|php|py|pl|rb|log|conf|cfg|ini|bak|sql|db|exe|bat|ps1|key|pem)\b))/i;
+// Programs that are a whole command without arguments, but not a word of prose on their own line.
+const BARE_PROGRAMS = new Set(["id", "dir", "ls", "ps", "env", "who", "ver", "vol", "arp", "pwd", "set"]);
+// Nothing but blanks up to the next separator or the end: `;id`, `a|id\n`.
+const BLANK_REST = /^[ \t]{0,16}(?:[;|&\r\n]|$)/;
 // A program name, read in place at the separator (sticky) rather than from a copy.
 const PROGRAM_TOKEN_AT = /[\w./\\:-]{1,100}/y;
 const MAX_SEPARATORS = 512;
@@ -116,10 +226,12 @@ const MAX_SEPARATORS = 512;
 function scanSeparators(text: string, hits: RuleHit[]): void {
   let seen = 0;
   let found: Set<string> | undefined;
+  const firstText = text.search(/\S/);
   for (let i = 0; i < text.length && seen < MAX_SEPARATORS; i++) {
     const code = text.charCodeAt(i);
-    // Only ; | & line breaks ` $ ' " start anything below.
+    // Only ; | & line breaks ` $ ' " ! start anything below.
     if (
+      code !== 33 &&
       code !== 59 &&
       code !== 124 &&
       code !== 38 &&
@@ -132,7 +244,7 @@ function scanSeparators(text: string, hits: RuleHit[]): void {
     )
       continue;
     const c = text[i]!;
-    let kind: "separator" | "substitution" | "quote";
+    let kind: "separator" | "substitution" | "quote" | "bang";
     let start = i + 1;
     if (c === ";" || c === "|" || c === "&" || c === "\n" || c === "\r") kind = "separator";
     else if (c === "`") kind = "substitution";
@@ -140,6 +252,8 @@ function scanSeparators(text: string, hits: RuleHit[]): void {
       kind = "substitution";
       start = i + 2;
     } else if (c === "'" || c === '"') kind = "quote";
+    // vi and ex run `!cmd` in a shell: `;ex -c:\!pwd`.
+    else if (c === "!" && (i === 0 || /[\s\\:;|&]/.test(text[i - 1]!))) kind = "bang";
     else continue;
     seen++;
     while (text[start] === c && (c === "|" || c === "&")) start++;
@@ -150,6 +264,11 @@ function scanSeparators(text: string, hits: RuleHit[]): void {
       (text[j] === " " || text[j] === "\t" || text[j] === "\n" || text[j] === "\r")
     )
       j++;
+    // `. file` sources a script: `;. rm -rf /` runs what follows the dot.
+    if (kind === "separator" && text[j] === "." && (text[j + 1] === " " || text[j + 1] === "\t")) {
+      j += 2;
+      while (j < text.length && j - start < 32 && (text[j] === " " || text[j] === "\t")) j++;
+    }
     PROGRAM_TOKEN_AT.lastIndex = j;
     const token = PROGRAM_TOKEN_AT.exec(text)?.[0];
     if (!token) continue;
@@ -161,11 +280,16 @@ function scanSeparators(text: string, hits: RuleHit[]): void {
     const rest = text.slice(j + token.length, j + token.length + 40);
     let rule: string | undefined;
     if (kind === "quote") rule = tech && AFTER_TECH.test(rest) ? "cmd.quote-command" : undefined;
+    else if (kind === "bang") rule = tech && j === start && AFTER_TECH.test(rest) ? "cmd.separator-command" : undefined;
     else if (tech && AFTER_TECH.test(rest))
       rule = kind === "substitution" ? "cmd.substitution" : "cmd.separator-command";
     else if (WORD_WORDS.has(word)) {
       if (kind === "substitution" && AFTER_TECH.test(rest)) rule = "cmd.substitution";
-      else if ((rest === "" && j === start) || WORD_ARGUMENT.test(rest)) rule = "cmd.separator-command";
+      else if (WORD_ARGUMENT.test(rest)) rule = "cmd.separator-command";
+      else if (rest === "" && j === start) rule = "cmd.separator-command";
+      // A program that reads as a command alone, right after the separator or a leading one: `;id\n`, `| dir`.
+      else if (BARE_PROGRAMS.has(word) && BLANK_REST.test(rest) && (j === start || firstText >= i))
+        rule = "cmd.separator-command";
     }
     if (rule && !found?.has(rule)) {
       found ??= new Set();
@@ -182,7 +306,8 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
   scanSeparators(text, hits);
   add("cmd.command-line", 1, COMMAND_AT_START.exec(text));
   const line = TECH_AT_START.exec(text);
-  add("cmd.command-line", obfuscated || (line && commandLine(text)) ? 1 : 2, line);
+  const family = line !== null && TOOL_FAMILY.test(FIRST_WORD.exec(text)?.[1]?.toLowerCase() ?? "");
+  add("cmd.command-line", obfuscated || family || (line && commandLine(text)) ? 1 : 2, line);
   add("cmd.windows", 1, WINDOWS_VERB.exec(text));
   add("cmd.expansion", 1, SHELL_EXPANSION.exec(text));
   add("cmd.expansion", 1, ESCAPED_COMMAND.exec(text));
@@ -196,6 +321,64 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
   add("cmd.windows", 1, WINDOWS_SHELL.exec(text));
   add("cmd.exec-call", 1, CODE_EXEC_CALL.exec(text));
   add("cmd.shell-path", 1, UNIX_PATH_EXEC.exec(text));
+  add("cmd.command-line", 1, SHELL_DASH_C.exec(text));
+  add("cmd.command-line", 1, WRAPPER_PROGRAM.exec(text));
+  // Level 2: developer forums and support desks quote install lines.
+  add("cmd.command-line", 2, PACKAGE_INSTALL.exec(text));
+  add("cmd.expansion", 1, TILDE_OR_HISTORY.exec(text));
+  const glob = globSystemPath(text, isProgramName);
+  if (glob >= 0)
+    hits.push({ kind: "command-injection", rule: "cmd.glob-path", paranoiaLevel: 1, index: glob, length: 1 });
+  if (text.includes("bin/")) {
+    RELATIVE_BIN.lastIndex = 0;
+    for (let m = RELATIVE_BIN.exec(text), n = 0; m && n < 16; m = RELATIVE_BIN.exec(text), n++) {
+      if (isTech(m[1]!.toLowerCase()) || WORD_WORDS.has(m[1]!.toLowerCase())) {
+        hits.push({
+          kind: "command-injection",
+          rule: "cmd.shell-path",
+          paranoiaLevel: 1,
+          index: m.index,
+          length: m[0].length,
+        });
+        break;
+      }
+    }
+  }
+  // A query or form pair whose value is a command line: `?args=env --version`, `code=ansible-console`.
+  if (text.includes("=")) {
+    PAIR_START.lastIndex = 0;
+    for (let m = PAIR_START.exec(text), n = 0; m && n < 16; m = PAIR_START.exec(text), n++) {
+      const value = text.slice(m.index + m[0].length, m.index + m[0].length + 300);
+      const family = TOOL_FAMILY.test(FIRST_WORD.exec(value)?.[1]?.toLowerCase() ?? "");
+      if (COMMAND_AT_START.test(value) || (family && TECH_AT_START.test(value))) {
+        hits.push({
+          kind: "command-injection",
+          rule: "cmd.command-line",
+          paranoiaLevel: 1,
+          index: m.index,
+          length: m[0].length,
+        });
+        break;
+      }
+    }
+  }
+  // A program name glued to a separator at the start: `ifconfig;`, `whoami|`.
+  const first = FIRST_WORD.exec(text);
+  const name = first?.[1]?.toLowerCase() ?? "";
+  if (
+    first &&
+    /^[;|&]/.test(text.slice(first[0].length, first[0].length + 1)) &&
+    isTech(name) &&
+    !PROSE_TECH.has(name)
+  ) {
+    hits.push({
+      kind: "command-injection",
+      rule: "cmd.command-line",
+      paranoiaLevel: 1,
+      index: 0,
+      length: first[0].length,
+    });
+  }
 }
 
 // ---------------------------------------------------------------- path traversal
@@ -342,7 +525,7 @@ const CRLF_REQUEST =
   /^[\r\n]\s{0,16}(?:(?:GET|POST|HEAD|PUT|DELETE|OPTIONS|PATCH|TRACE|CONNECT)\s{1,16}\S{1,2000}\s{1,16}HTTP\/\d|HTTP\/\d(?:\.\d)?\s{1,16}\d{3})/i;
 // Mail protocol commands smuggled after a line break (SMTP, IMAP, POP3).
 const CRLF_MAIL =
-  /^[\r\n]{1,4}\s{0,16}(?:mail\s{1,4}from\s{0,4}:|rcpt\s{1,4}to\s{0,4}:|ehlo\s|helo\s|apop\s|auth\s{1,4}[a-z]|[a-z]\d{3}\s{1,4}(?:authenticate|status|uid|append|login|select|fetch|store|list)\b|retr\s{1,4}\d)/i;
+  /^[\r\n]{1,4}\s{0,16}(?:mail\s{1,4}from\s{0,4}:|rcpt\s{1,4}to\s{0,4}:|ehlo\s|helo\s|apop\s|auth\s{1,4}[a-z]|[a-z]{1,4}\d{1,6}\s{1,4}(?:authenticate|status|uid|append|login|select|examine|fetch|store|list|copy|search|create|delete|rename|expunge|capability)\b|(?:retr|list|dele|top|uidl)\s{1,4}\d|(?:data|quit|rset|noop)\s{0,16}(?:[\r\n]|$))/i;
 const CRLF_BODY = /^\r?\n\r?\n\s{0,16}<(?:html|script|body|head|meta|title|svg|iframe)\b/i;
 const CRLF_ANY_HEADER = /^[\r\n][\w-]{1,60}[\r\t ]{0,16}:/;
 const META_REFRESH = /<meta\b[^>]{0,200}http-equiv\s{0,16}=\s{0,16}["']?refresh/i;
@@ -366,7 +549,7 @@ const XXE =
   /<?!ENTITY\s{1,16}%?\s{0,16}[\w.-]{1,60}\s{1,16}(?:SYSTEM|PUBLIC|["'])|\bxsi:schemaLocation\s{0,16}=\s{0,16}["'][^"']{0,200}https?:|<!ENTITY\b|<!DOCTYPE[^>[]{0,400}\[|\bSYSTEM\s{1,16}["'](?:file|https?|php|expect|jar|netdoc|gopher|ftp|data):|<xi:include\b|\bxmlns:xi\s{0,16}=/i;
 
 const JNDI =
-  /\$\{\s{0,16}(?:jndi\s{0,16}:|\$\{|(?:lower|upper|env|sys|java|date|base64|main|bundle|k8s|docker|log4j|spring|ctx|web|marker|map|sd|event):)/i;
+  /\{\s{0,16}jndi\s{0,16}:|\$\{\s{0,16}(?:\$\{|(?:lower|upper|env|sys|java|date|base64|main|bundle|k8s|docker|log4j|spring|ctx|web|marker|map|sd|event):)/i;
 const PHP_CODE =
   /<\?(?:php\b|=)|\b(?:phpinfo|base64_decode|gzinflate|gzuncompress|str_rot13|create_function|call_user_func(?:_array)?|assert|preg_replace|file_(?:get|put)_contents|fopen|fwrite|fputs|highlight_file|show_source|move_uploaded_file|unserialize|ini_set|set_time_limit|array_map|usort|extract|parse_str|putenv|mail|readfile|symlink|curl_exec|fsockopen)\s{0,16}\(\s{0,16}[$'"@(\w]|\b(?:include|require)(?:_once)?\s{0,16}\(?\s{0,16}["'$]|\b(?:php|expect|phar|zip|zlib|glob|compress\.zlib|compress\.bzip2|ogg|rar|ssh2(?:\.[a-z]{1,10}|)):\/\/|\$\{\s{0,16}@|\b(?:phpinfo|phpversion|php_uname|getcwd|get_current_user)\s{0,16}\(\s{0,16}\)|\bO:\d{1,4}:"[\w\\]{1,100}":\d{1,4}:\{|\$_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES|ENV|SESSION)\b|\$GLOBALS\b/i;
 const JAVA_CODE =
@@ -437,7 +620,7 @@ function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[
 }
 
 // Cheap character tests that rule groups out before their regexes run.
-const COMMAND_CHARS = /[;|&`$\n\r(){}%<>[\\]|bin\//;
+const COMMAND_CHARS = /[;|&`$\n\r(){}%<>[\\]|bin\/|~[+-]|!-\d|\/[^\s/]{0,40}[?*]|\u001b/;
 const FIRST_WORD = /^\s{0,16}(?:[/\\][\w./\\-]{0,80}[/\\]|)([a-z][\w.-]{0,20})/i;
 const COMMAND_WORDS = new Set(`${TECH_COMMANDS}|${WORD_COMMANDS}`.replace(/\\\./g, ".").split("|"));
 const CODE_CHARS = /[(:$<@#{]|\bO:\d/;
@@ -448,12 +631,27 @@ export function mayBeCommand(text: string): boolean {
   return first !== undefined && (COMMAND_WORDS.has(first) || isTech(first));
 }
 
-/** Whether the first word carries shell syntax: a brace, bracket, `$`, backslash, backtick or two quotes. */
-function obfuscatedHead(text: string): boolean {
-  const head = text.trimStart().split(/\s/, 1)[0] ?? "";
-  if (/[{}[\]$\\`]/.test(head)) return true;
-  const quote = head.search(/['"]/);
-  return quote >= 0 && /['"]/.test(head.slice(quote + 1));
+const SHELL_SYNTAX = /['"\\$`{}[\]]/;
+const WORD_END = /[\s;|&]/;
+
+/** A program spelled through quoting or expansion right after a separator (`q;ec$@ho x`, `|w'h'o'am'i`); index or -1. */
+function obfuscatedAfterSeparator(text: string): number {
+  let seen = 0;
+  for (let i = 0; i < text.length && seen < 64; i++) {
+    const c = text[i]!;
+    if (c !== ";" && c !== "|" && c !== "&" && c !== "\n" && c !== "\r") continue;
+    seen++;
+    let j = i + 1;
+    while (j < text.length && j - i < 16 && (text[j] === " " || text[j] === "\t" || text[j] === c)) j++;
+    let k = j;
+    while (k < text.length && k - j < 60 && !WORD_END.test(text[k]!)) k++;
+    const word = text.slice(j, k);
+    if (!SHELL_SYNTAX.test(word)) continue;
+    const spelled = shellNormalize(word).trimStart().split(/\s/, 1)[0]?.toLowerCase() ?? "";
+    const name = spelled.slice(spelled.lastIndexOf("/") + 1);
+    if (spelled !== word.toLowerCase() && (COMMAND_WORDS.has(name) || isTech(name))) return i;
+  }
+  return -1;
 }
 
 /** All non-SQL, non-XSS rule hits for one decoded form of a string. */
@@ -462,7 +660,13 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
     const shell = shellNormalize(text);
     commandHits(shell, hits, shell !== text);
     // Obfuscation that spells a program (`c{a,oun}t`, `{id,}`, `w'h'o'am'i`) is an attack by itself.
-    if (shell !== text && mayBeCommand(shell) && !mayBeCommand(text) && obfuscatedHead(text)) {
+    // A program name is short: 200 characters of the first word are enough, and keep this O(1).
+    const head = text.trimStart().slice(0, 200).split(/\s/, 1)[0] ?? "";
+    const obfuscatedHead = /[{}[\]$\\`<>]/.test(head) || (head.match(/['"]/g)?.length ?? 0) >= 2;
+    // The obfuscation must touch the program name itself (`ping\`\` 1.2.3.4`, not `echo $x`).
+    const shellHead = shell.trimStart().slice(0, 200).split(/\s/, 1)[0] ?? "";
+    const touched = !mayBeCommand(text) || shellHead !== head;
+    if (obfuscatedHead && shell !== text && mayBeCommand(shell) && touched) {
       hits.push({
         kind: "command-injection",
         rule: "cmd.obfuscated-command",
@@ -471,7 +675,18 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
         length: text.length,
       });
     }
-    if (shell !== text) commandHits(text, hits);
+    if (shell !== text) {
+      const at = obfuscatedAfterSeparator(text);
+      if (at >= 0)
+        hits.push({
+          kind: "command-injection",
+          rule: "cmd.obfuscated-command",
+          paranoiaLevel: 1,
+          index: at,
+          length: 1,
+        });
+      commandHits(text, hits);
+    }
   }
   if (text.includes("/") || text.includes("\\") || text.includes("..") || PATHISH.test(text)) traversalHits(text, hits);
   nosqlHits(text, location, hits);
@@ -499,6 +714,16 @@ export const RULE_REGEXES: readonly RegExp[] = [
   BRACE_WORD,
   GLOB_CLASS,
   SHELL_EXPANSION,
+  SHELL_DASH_C,
+  TILDE_OR_HISTORY,
+  PACKAGE_INSTALL,
+  RELATIVE_BIN,
+  WRAPPER_PROGRAM,
+  TOOL_FAMILY,
+  PAIR_START,
+  BLANK_REST,
+  SHELL_SYNTAX,
+  WORD_END,
   ESCAPED_COMMAND,
   BATCH,
   POWERSHELL,
@@ -514,7 +739,7 @@ export const RULE_REGEXES: readonly RegExp[] = [
   WINDOWS_SHELL,
   CODE_EXEC_CALL,
   UNIX_PATH_EXEC,
-  IFS,
+  ANSI_ESCAPE,
   QUOTE_IN_WORD,
   BRACE_LIST,
   SENSITIVE,

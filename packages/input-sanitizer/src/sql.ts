@@ -1374,25 +1374,159 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
   }
 }
 
+// ---------------------------------------------------------------- text-level fragments
+// Shapes the token rules above do not see because the input is a piece of a query rather than
+// a break out of a value: an open call left for the host query to close, a clause tail, an
+// operator on its own. Each regex is anchored or bounded; the open-call rule reads only the tail.
+
+// Procedures and packages that run commands, read files or reach the network from SQL.
+const SYSTEM_PROCEDURES =
+  /\b(?:xp_(?:cmdshell|dirtree|fileexist|regread|regwrite|servicecontrol|availablemedia|subdirs|loginconfig|makecab|ntsec_enumdomains|terminate_process)|sp_(?:executesql|oacreate|oamethod|makewebtask|addextendedproc|execute_external_script|linkedservers)|utl_(?:http|inaddr|file|smtp|tcp)|dbms_(?:pipe|lock|xmlquery|java|scheduler|ldap)|openrowset|opendatasource|openquery)\b/i;
+// Function and keyword names probed with "(" left open: `' or date(`, `1 and length||(`.
+const CALL_NAMES = new Set([
+  ...STRONG_FUNCTIONS,
+  ...WEAK_FUNCTIONS,
+  "date",
+  "time",
+  "day",
+  "month",
+  "year",
+  "hour",
+  "minute",
+  "second",
+  "week",
+  "quarter",
+  "timestamp",
+  "curdate",
+  "curtime",
+  "localtime",
+  "localtimestamp",
+  "replace",
+  "format",
+  "substr",
+  "substring",
+  "instr",
+  "lpad",
+  "rpad",
+  "repeat",
+  "space",
+  "log",
+  "password",
+  "default",
+  "values",
+  "in",
+  "ifnull",
+  "nullif",
+]);
+// The name and "(" touch or are joined by operator characters; `time (` with only a space is prose.
+const OPEN_CALL = /([a-z_]\w{0,30})(?:\s{0,4}[^\w\s(]{1,6}\s{0,4}|)\(\s{0,16}$/i;
+// A backslash-escaped quote followed by logic: `\'or'1`, `x\" and 1` (addslashes bypass probes).
+const ESCAPED_QUOTE_LOGIC = /\\['"`]\s{0,16}(?:or|and|xor|div|\|\||&&)(?=[\s'"`(\d]|$)/i;
+// A comparison or logic operator as the whole value, as when a filter operator is taken from input.
+const OPERATOR_ONLY =
+  /^\s{0,16}(?:<=>|<>|!=|[<>]=|==|->>?|&&|\|\||!<|!>|xor|rlike|regexp|(?:is|like)\s{1,16}(?:not\s{1,16}|)null)\s{0,16}$/i;
+// A clause tail: `from t where c =`, `from t group by`, `from \`db\`.\`t\` limit`.
+const CLAUSE_FRAGMENT =
+  /\bfrom\s{1,16}[\w`".[\]]{1,64}\s{1,16}(?:where\s{1,16}[\w`".]{1,64}\s{0,16}(?:[=<>!]{1,2}|like|in|is)\s{0,16}(?:['"(\d@?:-]|null\b|$)|\w{1,30}\(|group\s{1,16}by\b|order\s{1,16}by\b|limit\s{0,16}(?:\d|$))/i;
+// Keywords in mixed case (`ORder by`, `SeLeCt`): how filters that match one spelling are dodged.
+const CASE_KEYWORD =
+  /\b(?:union|select|insert|update|delete|drop|where|having|sleep|benchmark|waitfor|concat|(?:order|group)(?=\s{1,16}by\b))\b/gi;
+// A statement ending the input after a separator: `;drop`, `; insert into`, `; select`.
+const STATEMENT_TAIL =
+  /;\s{0,16}(?:insert\s{1,16}into|delete\s{1,16}from|drop(?:\s{1,16}(?:table|database|view|index|procedure|function|trigger|user|schema)|)|select|truncate(?:\s{1,16}table|)|shutdown)\s{0,16}(?:;|--|#|$)|\bdrop\s{1,16}[\w`".]{1,64}\s{0,16};?\s{0,16}(?:--|#)/i;
+// An inline comment inside or next to a statement keyword: `DROP/*x*/t`, `DR/**/OP`.
+const COMMENT_SPLIT =
+  /\b(?:select|union|insert|update|delete|drop|truncate|exec|declare)\s{0,16}\/\*|\*\/\s{0,16}(?:select|union|insert|update|delete|drop|from|where)\b/i;
+const EMPTY_COMMENT = /\/\*\*\//g;
+const INTO_FILE = /\binto\s{1,16}(?:out|dump)file\s{1,16}['"]/i;
+const USER_VARIABLE_SET = /(?:^|[\s;>=])set\s{1,16}@@?[a-z_]\w{0,63}\s{0,16}(?:=|:=|$)/i;
+const NUMERIC_IN_LIST = /^\s{0,16}(?:not\s{1,16}|)in\s{0,16}\([\d\s,-]{1,100}\)\s{0,16}$/i;
+const CASE_WHEN = /\bwhen\s{1,16}(?:\d{1,20}|'[^']{0,40}')\s{1,16}then\b/i;
+
+// Lower, upper and title case are how people type; so is a held shift key (`ORder`).
+const irregularCase = (word: string) => !/^(?:[a-z]+|[A-Z]+|[A-Z]{1,2}[a-z]+)$/.test(word);
+
+function push(hits: SqlHit[], rule: string, paranoiaLevel: SqlHit["paranoiaLevel"]): void {
+  hits.push({ rule, paranoiaLevel, context: "" });
+}
+
+// Cheap character tests that keep each fragment regex off text that cannot match it.
+const SCHEMA_HINT = /[_.]|db|sys|open/i;
+const PROCEDURE_HINT = /xp_|sp_|utl_|dbms_|open/i;
+const MIXED_CASE_HINT = /[a-z][A-Z]|[A-Z]{3}[a-z]/;
+
+function fragmentHits(text: string, hits: SqlHit[]): void {
+  if (SCHEMA_HINT.test(text)) {
+    if (SCHEMA_OBJECTS.test(text)) push(hits, "sqli.schema-object", 1);
+    if (PROCEDURE_HINT.test(text) && SYSTEM_PROCEDURES.test(text)) push(hits, "sqli.system-procedure", 1);
+  }
+  if (/file/i.test(text) && INTO_FILE.test(text)) push(hits, "sqli.into-file", 1);
+  if (text.trimEnd().endsWith("(")) {
+    const m = OPEN_CALL.exec(text.slice(-48));
+    if (m && CALL_NAMES.has(m[1]!.toLowerCase())) push(hits, "sqli.open-call", 2);
+  }
+  if (text.includes("\\") && ESCAPED_QUOTE_LOGIC.test(text)) push(hits, "sqli.escaped-quote-break", 2);
+  if (text.length <= 64 && OPERATOR_ONLY.test(text)) push(hits, "sqli.operator-only", 2);
+  if (text.length <= 64 && NUMERIC_IN_LIST.test(text)) push(hits, "sqli.in-list", 2);
+  if (/from/i.test(text) && CLAUSE_FRAGMENT.test(text)) push(hits, "sqli.clause-fragment", 2);
+  if (text.includes(";") && STATEMENT_TAIL.test(text)) push(hits, "sqli.statement-tail", 2);
+  if (text.includes("@") && USER_VARIABLE_SET.test(text)) push(hits, "sqli.variable-set", 2);
+  if (/then/i.test(text) && CASE_WHEN.test(text)) push(hits, "sqli.case-fragment", 2);
+  if (text.includes("/*")) {
+    // The first 4 KiB: enough for any keyword split, and a run of `/**/` costs one pass.
+    const head = text.slice(0, 4096);
+    const joined = head.includes("/**/") ? head.replace(EMPTY_COMMENT, "") : head;
+    if (COMMENT_SPLIT.test(joined) || (joined !== head && SQL_WORDS.test(joined) && !SQL_WORDS.test(head)))
+      push(hits, "sqli.comment-split", 2);
+  }
+  if (MIXED_CASE_HINT.test(text)) {
+    CASE_KEYWORD.lastIndex = 0;
+    for (let m = CASE_KEYWORD.exec(text), n = 0; m && n < 16; m = CASE_KEYWORD.exec(text), n++) {
+      if (irregularCase(m[0])) {
+        push(hits, "sqli.mixed-case-keyword", 2);
+        break;
+      }
+    }
+  }
+}
+
 /**
  * Runs the SQL rules over `text` in the three quoting contexts and returns every hit.
  * `foldedComments` is set when comments were folded away (for the decoding chain).
  */
 export function sqlHits(text: string, maxTokens = 256): SqlHit[] {
   const hits: SqlHit[] = [];
-  // Prose without SQL punctuation or SQL words cannot match any rule.
+  fragmentHits(text, hits);
+  // Prose without SQL punctuation or SQL words cannot match any other rule.
   if (!SQL_CHARS.test(text) && !SQL_WORDS.test(text)) return hits;
   judge(tokenize(text, "", maxTokens), "", hits);
   // In a quoted context the decisive tokens come right after the closing quote.
   if (text.includes("'")) judge(tokenize(text, "'", Math.min(maxTokens, 64)), "'", hits);
   if (text.includes('"')) judge(tokenize(text, '"', Math.min(maxTokens, 64)), '"', hits);
-  // Every schema object name has an ASCII letter.
-  const schema = /[a-z]/i.test(text) ? SCHEMA_OBJECTS.exec(text) : null;
-  if (schema) hits.push({ rule: "sqli.schema-object", paranoiaLevel: 1, context: "" });
   return hits;
 }
 
-export const SQL_REGEXES: readonly RegExp[] = [SQL_CHARS, SQL_WORDS, SCHEMA_OBJECTS];
+export const SQL_REGEXES: readonly RegExp[] = [
+  SQL_CHARS,
+  SQL_WORDS,
+  SCHEMA_OBJECTS,
+  SYSTEM_PROCEDURES,
+  OPEN_CALL,
+  ESCAPED_QUOTE_LOGIC,
+  OPERATOR_ONLY,
+  CLAUSE_FRAGMENT,
+  CASE_KEYWORD,
+  STATEMENT_TAIL,
+  COMMENT_SPLIT,
+  EMPTY_COMMENT,
+  INTO_FILE,
+  USER_VARIABLE_SET,
+  NUMERIC_IN_LIST,
+  CASE_WHEN,
+  SCHEMA_HINT,
+  PROCEDURE_HINT,
+  MIXED_CASE_HINT,
+];
 
 /** The word lists the SQL rules judge by (for the plain-text pre-filter's keyword set). */
 export const SQL_WORD_SETS: readonly ReadonlySet<string>[] = [
@@ -1406,4 +1540,5 @@ export const SQL_WORD_SETS: readonly ReadonlySet<string>[] = [
   COMPARISON,
   SQL_TYPES,
   OBJECTS,
+  CALL_NAMES,
 ];
