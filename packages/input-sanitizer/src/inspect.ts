@@ -100,6 +100,17 @@ export function inspectRules(value: string, compiled: CompiledInspect, location:
   if (text.length === 0) return [];
   const level = compiled.paranoiaLevel;
   const kinds = compiled.kinds;
+  if (location !== "key" && plainProse(text) && !PLAIN_NEEDS_RULES.test(text) && !mayBeCommand(text)) return [];
+  // Identifier keys (`serviceId`, `client_name`) carry no operator, markup or quote.
+  if (
+    location === "key" &&
+    IDENTIFIER_KEY.test(text) &&
+    !PLAIN_NEEDS_RULES.test(text) &&
+    !/proto|constructor/i.test(text)
+  ) {
+    return [];
+  }
+
   const findings: Finding[] = [];
   const seen = new Set<string>();
   const add = (
@@ -113,17 +124,6 @@ export function inspectRules(value: string, compiled: CompiledInspect, location:
     seen.add(rule);
     findings.push({ kind, rule, paranoiaLevel, fragment, decodings });
   };
-  if (location !== "key" && plainProse(text) && !PLAIN_NEEDS_RULES.test(text) && !mayBeCommand(text)) return findings;
-  // Identifier keys (`serviceId`, `client_name`) carry no operator, markup or quote.
-  if (
-    location === "key" &&
-    IDENTIFIER_KEY.test(text) &&
-    !PLAIN_NEEDS_RULES.test(text) &&
-    !/proto|constructor/i.test(text)
-  ) {
-    return findings;
-  }
-
   const variants = variantsOf(text);
   // Lowest paranoia level first, so a rule reported at level 1 is not first seen at 3.
   const pending: { kind: Kind; rule: string; level: ParanoiaLevel; fragment: string; decodings: readonly string[] }[] =
