@@ -54,7 +54,10 @@ export interface PerfTimingOptions {
   prometheus?: boolean;
   /** The prom-client registry metrics go to; pass yours to add business metrics. Defaults to a new `Registry` per instance. */
   registry?: Registry;
-  /** Also collect prom-client's default process metrics in the registry (skipped when it already has them). Defaults to `true`. */
+  /**
+   * Also collect prom-client's default process metrics in the registry (skipped when it already has them),
+   * from the first `metricsHandler()` call or read of the instance's `registry`. Defaults to `true`.
+   */
   defaultMetrics?: boolean;
   /** Histogram bucket upper bounds in seconds. Defaults to `[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]`. */
   buckets?: readonly number[];

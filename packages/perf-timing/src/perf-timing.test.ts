@@ -453,6 +453,14 @@ describe("perfTiming()", () => {
       expect(parseExposition(without.text).types.has("process_cpu_user_seconds_total")).toBe(false);
     });
 
+    it("starts the default metrics when the registry is first read, not at construction", async () => {
+      const registry = new Registry();
+      const middleware = timing({ registry, defaultMetrics: true });
+      expect(registry.getSingleMetric("process_cpu_user_seconds_total")).toBeUndefined();
+      expect(middleware.registry).toBe(registry);
+      expect(registry.getSingleMetric("process_cpu_user_seconds_total")).toBeDefined();
+    });
+
     it("writes into a registry the app passes, next to the app's own metrics", async () => {
       const registry = new Registry();
       const bookings = new Counter({ name: "bookings_created_total", help: "Bookings.", registers: [registry] });
