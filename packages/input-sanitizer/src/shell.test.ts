@@ -32,6 +32,10 @@ describe("shell expansion", () => {
       expect(expandVariables("n$u\\c$u -l")).toBe("n\\c -l");
     });
 
+    it("expands at most 256 variables and leaves the rest of the text as it is", () => {
+      expect(expandVariables(`${"$x".repeat(300)}end`)).toBe(`${"$x".repeat(44)}end`);
+    });
+
     it("leaves operator expansions and prices alone", () => {
       expect(expandVariables("$\u007bHOME:0:1}")).toBe("$\u007bHOME:0:1}");
       expect(expandVariables("$20 (cash)")).toBe("$20 (cash)");

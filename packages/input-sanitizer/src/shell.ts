@@ -64,13 +64,22 @@ export function shellAssignments(text: string): Map<string, string> {
  * space and any other (unset) variable with nothing, as a shell would. `${name<operator>...}`,
  * `$(`, `$((` and `$[` are left for the expansion rules. The result is at most 4 KiB longer.
  */
+// More expansions than a command line has: past this many, the rest of the text is left as it is
+// (a megabyte of `$x` would otherwise be rebuilt piece by piece).
+const MAX_EXPANSIONS = 256;
+
 export function expandVariables(text: string): string {
   if (!text.includes("$")) return text;
   const vars = shellAssignments(text);
   let out = "";
   let budget = 4096;
   let last = 0;
-  for (let i = text.indexOf("$"); i >= 0 && i < text.length; i = text.indexOf("$", i + 1)) {
+  let expansions = 0;
+  for (
+    let i = text.indexOf("$");
+    i >= 0 && i < text.length && expansions < MAX_EXPANSIONS;
+    i = text.indexOf("$", i + 1)
+  ) {
     const braced = text[i + 1] === "{";
     let j = braced ? i + 2 : i + 1;
     if (!NAME_START.test(text[j] ?? "")) continue;
@@ -81,6 +90,7 @@ export function expandVariables(text: string): string {
     const value = name === "IFS" ? " " : (vars.get(name) ?? "");
     budget -= value.length;
     if (budget < 0) break;
+    expansions++;
     out += text.slice(last, i) + value;
     last = braced ? j + 1 : j;
     i = last - 1;
