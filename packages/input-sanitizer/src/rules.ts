@@ -332,7 +332,7 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
   if (text.includes("bin/")) {
     RELATIVE_BIN.lastIndex = 0;
     for (let m = RELATIVE_BIN.exec(text), n = 0; m && n < 16; m = RELATIVE_BIN.exec(text), n++) {
-      if (isTech(m[1]!.toLowerCase()) || WORD_WORDS.has(m[1]!.toLowerCase())) {
+      if (isProgramName(m[1]!.toLowerCase())) {
         hits.push({
           kind: "command-injection",
           rule: "cmd.shell-path",
