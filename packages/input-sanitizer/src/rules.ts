@@ -333,13 +333,7 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
     RELATIVE_BIN.lastIndex = 0;
     for (let m = RELATIVE_BIN.exec(text), n = 0; m && n < 16; m = RELATIVE_BIN.exec(text), n++) {
       if (isProgramName(m[1]!.toLowerCase())) {
-        hits.push({
-          kind: "command-injection",
-          rule: "cmd.shell-path",
-          paranoiaLevel: 1,
-          index: m.index,
-          length: m[0].length,
-        });
+        add("cmd.shell-path", 1, m);
         break;
       }
     }
@@ -351,13 +345,7 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
       const value = text.slice(m.index + m[0].length, m.index + m[0].length + 300);
       const family = TOOL_FAMILY.test(FIRST_WORD.exec(value)?.[1]?.toLowerCase() ?? "");
       if (COMMAND_AT_START.test(value) || (family && TECH_AT_START.test(value))) {
-        hits.push({
-          kind: "command-injection",
-          rule: "cmd.command-line",
-          paranoiaLevel: 1,
-          index: m.index,
-          length: m[0].length,
-        });
+        add("cmd.command-line", 1, m);
         break;
       }
     }
