@@ -321,11 +321,11 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
   add("cmd.windows", 1, WINDOWS_SHELL.exec(text));
   add("cmd.exec-call", 1, CODE_EXEC_CALL.exec(text));
   add("cmd.shell-path", 1, UNIX_PATH_EXEC.exec(text));
-  add("cmd.command-line", 1, SHELL_DASH_C.exec(text));
+  add("cmd.command-line", 1, text.includes("-c") || text.includes("-C") ? SHELL_DASH_C.exec(text) : null);
   add("cmd.command-line", 1, WRAPPER_PROGRAM.exec(text));
   // Level 2: developer forums and support desks quote install lines.
   add("cmd.command-line", 2, PACKAGE_INSTALL.exec(text));
-  add("cmd.expansion", 1, TILDE_OR_HISTORY.exec(text));
+  add("cmd.expansion", 1, text.includes("~") || text.includes("!-") ? TILDE_OR_HISTORY.exec(text) : null);
   const glob = globSystemPath(text, isProgramName);
   if (glob >= 0)
     hits.push({ kind: "command-injection", rule: "cmd.glob-path", paranoiaLevel: 1, index: glob, length: 1 });
@@ -647,23 +647,24 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
   if (COMMAND_CHARS.test(text) || mayBeCommand(text) || /['"{]/.test(text)) {
     const shell = shellNormalize(text);
     commandHits(shell, hits, shell !== text);
-    // Obfuscation that spells a program (`c{a,oun}t`, `{id,}`, `w'h'o'am'i`) is an attack by itself.
-    // A program name is short: 200 characters of the first word are enough, and keep this O(1).
-    const head = text.trimStart().slice(0, 200).split(/\s/, 1)[0] ?? "";
-    const obfuscatedHead = /[{}[\]$\\`<>]/.test(head) || (head.match(/['"]/g)?.length ?? 0) >= 2;
-    // The obfuscation must touch the program name itself (`ping\`\` 1.2.3.4`, not `echo $x`).
-    const shellHead = shell.trimStart().slice(0, 200).split(/\s/, 1)[0] ?? "";
-    const touched = !mayBeCommand(text) || shellHead !== head;
-    if (obfuscatedHead && shell !== text && mayBeCommand(shell) && touched) {
-      hits.push({
-        kind: "command-injection",
-        rule: "cmd.obfuscated-command",
-        paranoiaLevel: 1,
-        index: 0,
-        length: text.length,
-      });
-    }
+    // Everything below looks at what normalisation changed.
     if (shell !== text) {
+      // Obfuscation that spells a program (`c{a,oun}t`, `{id,}`, `w'h'o'am'i`) is an attack by itself.
+      // A program name is short: 200 characters of the first word are enough, and keep this O(1).
+      const head = text.trimStart().slice(0, 200).split(/\s/, 1)[0] ?? "";
+      const obfuscatedHead = /[{}[\]$\\`<>]/.test(head) || (head.match(/['"]/g)?.length ?? 0) >= 2;
+      // The obfuscation must touch the program name itself (`ping\`\` 1.2.3.4`, not `echo $x`).
+      const shellHead = shell.trimStart().slice(0, 200).split(/\s/, 1)[0] ?? "";
+      const touched = !mayBeCommand(text) || shellHead !== head;
+      if (obfuscatedHead && mayBeCommand(shell) && touched) {
+        hits.push({
+          kind: "command-injection",
+          rule: "cmd.obfuscated-command",
+          paranoiaLevel: 1,
+          index: 0,
+          length: text.length,
+        });
+      }
       const at = obfuscatedAfterSeparator(text);
       if (at >= 0)
         hits.push({
