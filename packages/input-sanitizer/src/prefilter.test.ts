@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BOOKING_BENIGN } from "./fixtures/booking-benign.js";
 import { compileInspect, inspectRules, inspectWith } from "./inspect.js";
 import { cannotMatch, ruleKeywords } from "./prefilter.js";
-import type { Location } from "./rules.js";
+import { CODE_GATES, type Location } from "./rules.js";
 
 const srcDir = fileURLToPath(new URL(".", import.meta.url));
 const corpusDir = process.env.SANITIZER_CORPUS ?? join(srcDir, "../../../../shared/corpus");
@@ -161,5 +161,44 @@ describe("the plain-text pre-filter", () => {
     const { out, skipped } = differences(generated(60_000));
     expect(out).toEqual([]);
     expect(skipped).toBeGreaterThan(5_000);
+  });
+});
+
+describe("the code rules' character gates", () => {
+  const payloads = [
+    "<?php system($_GET['c']); ?>",
+    "<?= `id` ?>",
+    "phpinfo()",
+    "include $file",
+    "require_once 'x.php'",
+    "php://filter/convert.base64-encode/resource=index",
+    "$\u007b@print(md5(1))}",
+    'O:8:"stdClass":1:{s:1:"a";}',
+    "$_GET[cmd]",
+    "$GLOBALS",
+    "java.lang.Runtime.getRuntime().exec('id')",
+    "#_memberAccess",
+    "$\u007bognl}",
+    "new java.beans.XMLDecoder",
+    "<java version='1'>",
+    "rO0ABXNyABFqYXZh",
+    "aced0005737200",
+    "class.module.classLoader.URLs[0]=0",
+    "require('child_process').exec('id')",
+    "process.mainModule.require",
+    "_$$ND_FUNC$$_function(){}",
+    "new Function('return 1')()",
+    "eval(atob('aWQ='))",
+  ];
+  it("never hide a string their rule matches, on payloads and on the corpus", () => {
+    const missed: string[] = [];
+    for (const text of [...payloads, ...corpus(), ...BOOKING_BENIGN]) {
+      for (const [gate, rule] of CODE_GATES) {
+        if (rule.test(text) && !gate.test(text)) missed.push(`${rule.source.slice(0, 20)}… ${JSON.stringify(text)}`);
+      }
+    }
+    expect(missed).toEqual([]);
+    // The payloads reach every rule, so the check is not vacuous.
+    for (const [, rule] of CODE_GATES) expect(payloads.some((text) => rule.test(text))).toBe(true);
   });
 });

@@ -544,6 +544,11 @@ const JAVA_CODE =
   /java\.lang\.(?:Runtime|ProcessBuilder|System|Class|reflect|Thread)|\bRuntime\s{0,16}\.\s{0,16}getRuntime|getClass\s{0,16}\(\s{0,16}\)\s{0,16}\.\s{0,16}(?:forName|getClassLoader)|\bProcessBuilder\s{0,16}\(|javax\.script|\bClassLoader\b|\bclass\.module\.classLoader|#_memberAccess|@java\.lang|\bognl\b|xwork\.MethodAccessor|java\.io\.(?:File|InputStream)|\.getMethod\s{0,16}\(|\.invoke\s{0,16}\(|\bjava\.beans\.XMLDecoder|<java\b[^>]{0,100}>|\bsun\.misc\b|rO0AB|\baced0005/i;
 const NODE_CODE =
   /require\s{0,16}\(\s{0,16}['"`](?:child_process|fs|net|vm|os|http)['"`]|\bprocess\s{0,16}\.\s{0,16}(?:mainModule|binding|env|kill|exit|dlopen|cwd)\b|\bchild_process\b|\.constructor\s{0,16}\(\s{0,16}['"`]|\bnew\s{1,16}Function\s{0,16}\(|\bglobal(?:This)?\s{0,16}\.\s{0,16}process|\bfs\s{0,16}\.\s{0,16}(?:readFileSync|writeFileSync|readdirSync|unlinkSync|readFile)|_\$\$ND_FUNC\$\$_|\bvm\s{0,16}\.\s{0,16}runIn\w*Context|\beval\s{0,16}\(\s{0,16}(?:atob|Buffer|String)/;
+// What each code regex cannot match without (every alternative needs one of these), so a long
+// input without any of them skips the regex.
+const PHP_HINT = /[<(]|include|require|:\/\/|\$\{|o:\d|\$_|\$globals/i;
+const JAVA_HINT = /[.(#@<]|ognl|classloader|ro0ab|aced0005/i;
+const NODE_HINT = /[.(]|child_process|_\$\$ND_FUNC/;
 const REMOTE_INCLUDE =
   /^(?:https?|ftps?|file|gopher|dict|ldap|tftp|jar|netdoc|smb):\/\/[^\s]{1,2000}\?\s{0,16}$|^(?:ftps?|file|gopher|dict|tftp|jar|netdoc|smb):\/\//i;
 
@@ -601,9 +606,9 @@ function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[
   }
   if (text.includes(")") && closesUnopened(text)) add("ldap-injection", "ldap.filter", 1, LDAP.exec(text));
   if (/<!|!ENTITY|SYSTEM|xi:|schemaLocation/i.test(text)) add("xxe", "xxe.entity", 1, XXE.exec(text));
-  add("code-injection", "code.php", 1, PHP_CODE.exec(text));
-  add("code-injection", "code.java", 1, JAVA_CODE.exec(text));
-  add("code-injection", "code.node", 1, NODE_CODE.exec(text));
+  add("code-injection", "code.php", 1, PHP_HINT.test(text) ? PHP_CODE.exec(text) : null);
+  add("code-injection", "code.java", 1, JAVA_HINT.test(text) ? JAVA_CODE.exec(text) : null);
+  add("code-injection", "code.node", 1, NODE_HINT.test(text) ? NODE_CODE.exec(text) : null);
   add("code-injection", "code.remote-include", 2, REMOTE_INCLUDE.exec(text));
 }
 
@@ -682,6 +687,13 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
   if (CODE_CHARS.test(text) || text.includes("\r") || text.includes("\n") || /[()]/.test(text))
     miscHits(text, location, raw, hits);
 }
+
+/** Each code regex with the gate that must match wherever it does (tests check the pairs). */
+export const CODE_GATES: readonly (readonly [gate: RegExp, rule: RegExp])[] = [
+  [PHP_HINT, PHP_CODE],
+  [JAVA_HINT, JAVA_CODE],
+  [NODE_HINT, NODE_CODE],
+];
 
 /** The word lists the command rules judge by (for the plain-text pre-filter's keyword set). */
 export const RULE_WORD_SETS: readonly ReadonlySet<string>[] = [COMMAND_WORDS, TECH_WORDS, WORD_WORDS];
