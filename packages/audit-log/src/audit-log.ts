@@ -252,13 +252,14 @@ function logFormatter(redactKeys: ReadonlySet<string>) {
 
 const formatLogObject = logFormatter(DEFAULT_REDACT_SET);
 
-/**
- * pino's `isoTime`, formatted once per millisecond: a busy server writes several lines in the
- * same millisecond, and `toISOString()` was a visible share of each line's cost.
- */
 // "000" to "999", so a timestamp within a known second is one concatenation.
 const MILLIS = Array.from({ length: 1000 }, (_, ms) => String(ms).padStart(3, "0"));
 
+/**
+ * pino's `isoTime`, formatted once per millisecond from a prefix made once per second: a busy
+ * server writes several lines in the same millisecond, and `toISOString()` was a visible share
+ * of each line's cost.
+ */
 function isoTimestamp(): () => string {
   let last = -1;
   let text = "";
