@@ -64,6 +64,7 @@ const ATTACK_TOOLS =
   /\b(?:sqlmap|nikto|wapiti|nmap|masscan|zgrab|acunetix|nessus|openvas|w3af|dirbuster|gobuster|feroxbuster|ffuf|wfuzz|hydra|nuclei|whatweb|arachni|skipfish|havij|netsparker|appscan|webinspect|commix|jaeles|xsstrike|dalfox|fimap|sqlninja|bsqlbf|grabber|paros|webscarab|burpcollaborator|zmeu|morfeus|jorgee|absinthe|pangolin|nstalker|vega\/|openvas|zap\/|owasp zap)\b/i;
 const TOOL_NAME = /[a-z]+/i;
 const AGENT_CACHE_SIZE = 256;
+const CLIENT = Symbol("palisade.inputSanitizer.client");
 
 interface CompiledAllow {
   route?: { prefix: boolean; value: string };
@@ -192,29 +193,31 @@ export function inputSanitizer(options: Readonly<InputSanitizerOptions> = {}): R
     sendProblem(res, status, { detail, instance: `urn:uuid:${incidentId}`, incidentId, ...extra });
   };
 
+  // The client of a response, computed at most once per request (for the burst counters).
+  const clientOf = (response: ServerResponse & { [CLIENT]?: string }) => {
+    response[CLIENT] ??= clientIp(response.req, trust) ?? "unknown";
+    return response[CLIENT];
+  };
+  // One listener function per instance, not a closure per request.
+  const notFound = burst?.notFound;
+  function countNotFound(this: ServerResponse) {
+    this.removeListener("finish", countNotFound);
+    if (this.statusCode === 404 && notFound!(clientOf(this), Date.now())) {
+      emitSecurityEvent(this.req, {
+        name: "malicious_excess_404",
+        source: SOURCE,
+        description: "One client received many 404 responses in a short time.",
+        detail: { client: clientOf(this) },
+      });
+    }
+  }
+
   return function inputSanitizerMiddleware(req, res, next) {
     const request = req as unknown as IncomingMessage;
     const response = res as unknown as ServerResponse;
     const locals: InputSanitizerLocals = { findings: [], blocked: false };
     palisadeLocals(response).inputSanitizer = locals;
-    let client: string | undefined;
-    const clientOf = () => {
-      client ??= clientIp(request, trust) ?? "unknown";
-      return client;
-    };
-    if (burst) {
-      const counter = burst.notFound;
-      response.once("finish", () => {
-        if (response.statusCode === 404 && counter(clientOf(), Date.now())) {
-          emitSecurityEvent(request, {
-            name: "malicious_excess_404",
-            source: SOURCE,
-            description: "One client received many 404 responses in a short time.",
-            detail: { client: clientOf() },
-          });
-        }
-      });
-    }
+    if (burst) response.on("finish", countNotFound);
 
     if (detectAttackTools) {
       const agent = req.headers["user-agent"];
@@ -304,12 +307,12 @@ export function inputSanitizer(options: Readonly<InputSanitizerOptions> = {}): R
           });
         }
       }
-      if (burst?.findings(clientOf(), Date.now())) {
+      if (burst?.findings(clientOf(response), Date.now())) {
         emitSecurityEvent(request, {
           name: "malicious_attack_tool",
           source: SOURCE,
           description: "One client sent many malicious inputs in a short time.",
-          detail: { client: clientOf(), reason: "finding-burst" },
+          detail: { client: clientOf(response), reason: "finding-burst" },
         });
       }
     }

@@ -21,6 +21,8 @@ export interface CompiledRequest {
   inspect: CompiledInspect;
   sources: ReadonlySet<Source>;
   headers: readonly string[];
+  /** `headers.<name>` for each of `headers`. */
+  headerFields: readonly string[];
   maxDepth: number;
   maxFields: number;
   maxBytes: number;
@@ -28,15 +30,62 @@ export interface CompiledRequest {
   fields: ReadonlyMap<string, FieldHint>;
   /** Findings of recently seen header values (User-Agent strings repeat): bounded, per instance. */
   headerCache: Map<string, readonly Finding[]>;
+  /** The same for keys and for paths. */
+  keyCache: Map<string, readonly Finding[]>;
+  pathCache: Map<string, readonly Finding[]>;
 }
 
-const HEADER_CACHE_SIZE = 256;
+/** Entries of each findings cache. */
+const CACHE_SIZE = 256;
 
 const PHONE = /^\+?[\d\s().-]{5,30}$/;
+// Characters of an address: 1 letter, 2 digit or "-", 3 other atom characters (`_` and `!#$%&'*+/=?^\`{|}~`).
+const EMAIL_CHAR = new Uint8Array(128);
+for (let c = 65; c <= 90; c++) EMAIL_CHAR[c] = EMAIL_CHAR[c + 32] = 1;
+for (const c of "0123456789-") EMAIL_CHAR[c.charCodeAt(0)] = 2;
+for (const c of "_!#$%&'*+/=?^`{|}~") EMAIL_CHAR[c.charCodeAt(0)] = 3;
+
+/**
+ * Whether `v` is a plain ASCII address that validator's isEmail (default options) accepts by
+ * construction: at most 254 characters, one "@" after 1-64 characters of dot-separated atoms,
+ * and a domain of 1-63 character labels of letters, digits and inner hyphens whose last label
+ * (the TLD) is 2-63 letters. It spares isEmail's option merging and splitting; a string this
+ * scan does not accept still goes to isEmail.
+ */
+function plainEmail(v: string): boolean {
+  const at = v.indexOf("@");
+  if (v.length > 254 || at < 1 || at > 64) return false;
+  for (let i = 0; i < at; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 46) {
+      // No dot at either end of the local part, no empty atom.
+      if (i === 0 || i === at - 1 || v.charCodeAt(i - 1) === 46) return false;
+    } else if (c >= 128 || EMAIL_CHAR[c] === 0) return false;
+  }
+  let labels = 0;
+  let start = at + 1;
+  let letters = true;
+  for (let i = start; i <= v.length; i++) {
+    const c = i === v.length ? 46 : v.charCodeAt(i);
+    if (c === 46) {
+      const length = i - start;
+      if (length < 1 || length > 63 || v.charCodeAt(start) === 45 || v.charCodeAt(i - 1) === 45) return false;
+      labels++;
+      if (i === v.length) return labels >= 2 && letters && length >= 2;
+      start = i + 1;
+      letters = true;
+      continue;
+    }
+    const kind = c < 128 ? EMAIL_CHAR[c]! : 0;
+    if (kind === 0 || kind === 3) return false;
+    if (kind !== 1) letters = false;
+  }
+  return false;
+}
 
 /** The validator.js check behind each field hint. */
 export const HINT_CHECKS: Readonly<Record<FieldHint, (value: string) => boolean>> = {
-  email: (v) => validator.isEmail(v),
+  email: (v) => plainEmail(v) || validator.isEmail(v),
   isoDate: (v) => validator.isISO8601(v),
   date: (v) => validator.isDate(v) || validator.isISO8601(v),
   uuid: (v) => validator.isUUID(v),
@@ -94,12 +143,15 @@ export function compileRequest(scope: string, options: Readonly<InspectRequestOp
     inspect: compileInspect(scope, { ...options, maxLength: options.maxLength ?? maxFieldBytes }),
     sources: new Set(sources as readonly Source[]),
     headers,
+    headerFields: headers.map((name) => fieldPath("headers", name)),
     maxDepth,
     maxFields,
     maxBytes,
     maxFieldBytes,
     fields,
     headerCache: new Map(),
+    keyCache: new Map(),
+    pathCache: new Map(),
   };
 }
 
@@ -147,104 +199,137 @@ function rawQuery(req: RequestLike): Record<string, string> {
   return out;
 }
 
+/** The state of one walk: module functions instead of closures made per request. */
+interface Walk {
+  compiled: CompiledRequest;
+  result: RequestInspection;
+  /** Objects already walked (shared or cyclic references): a short list, a set once it grows. */
+  seen: object[];
+  seenSet: Set<object> | undefined;
+}
+
+const SEEN_LIST_MAX = 16;
+
+/** Whether `value` was walked before; marks it walked. */
+function alreadySeen(walk: Walk, value: object): boolean {
+  if (walk.seenSet !== undefined) {
+    if (walk.seenSet.has(value)) return true;
+    walk.seenSet.add(value);
+    return false;
+  }
+  if (walk.seen.includes(value)) return true;
+  walk.seen.push(value);
+  if (walk.seen.length > SEEN_LIST_MAX) walk.seenSet = new Set(walk.seen);
+  return false;
+}
+
+function cacheFor(compiled: CompiledRequest, location: Location): Map<string, readonly Finding[]> {
+  return location === "key" ? compiled.keyCache : location === "path" ? compiled.pathCache : compiled.headerCache;
+}
+
+function inspectString(walk: Walk, text: string, field: string, location: Location): boolean {
+  const { compiled, result } = walk;
+  result.fields++;
+  if (result.fields > compiled.maxFields) {
+    result.exceeded = "fields";
+    return false;
+  }
+  const length = Math.min(text.length, compiled.maxFieldBytes);
+  result.bytes += length;
+  if (result.bytes > compiled.maxBytes) {
+    result.exceeded = "bytes";
+    return false;
+  }
+  if (location !== "key" && compiled.fields.size > 0) {
+    const hint = compiled.fields.get(field);
+    if (hint !== undefined) {
+      if (HINT_CHECKS[hint](text)) return true;
+      result.hintFailures.push({ field, hint });
+    }
+  }
+  let found: readonly Finding[];
+  // Header values, paths and keys repeat across requests (User-Agent, routes, field names): cache their findings.
+  if (location !== "value" && text.length <= 512) {
+    const cache = cacheFor(compiled, location);
+    const cached = cache.get(text);
+    if (cached !== undefined) found = cached;
+    else {
+      // Plain strings (ids, numbers, emails, identifier keys) provably match no rule.
+      if (text.length <= compiled.inspect.maxLength && cannotMatch(text)) return true;
+      found = inspectWith(text, compiled.inspect, location);
+      if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      cache.set(text, found);
+    }
+  } else {
+    if (text.length <= compiled.inspect.maxLength && cannotMatch(text)) return true;
+    found = inspectWith(text, compiled.inspect, location);
+  }
+  for (let i = 0; i < found.length; i++) {
+    const finding = found[i]!;
+    result.findings.push(location === "key" ? { ...finding, field, key: true } : { ...finding, field });
+  }
+  return true;
+}
+
+function walkValue(walk: Walk, value: unknown, field: string, depth: number, parentKey: string | undefined): boolean {
+  const { compiled, result } = walk;
+  if (result.exceeded) return false;
+  if (typeof value === "string") return inspectString(walk, value, field, "value");
+  if (typeof value !== "object" || value === null) return true;
+  if (depth > compiled.maxDepth) {
+    result.exceeded = "depth";
+    return false;
+  }
+  if (alreadySeen(walk, value)) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++)
+      if (!walkValue(walk, value[i], fieldPath(field, i), depth + 1, undefined)) return false;
+    return true;
+  }
+  if (Buffer.isBuffer(value)) return true;
+  const keys = Object.keys(value);
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    const path = fieldPath(field, key);
+    if (!inspectString(walk, key, path, "key")) return false;
+    if (key === "prototype" && parentKey === "constructor" && compiled.inspect.kinds.has("prototype-pollution")) {
+      result.findings.push({
+        kind: "prototype-pollution",
+        rule: "proto.key",
+        paranoiaLevel: 1,
+        fragment: "constructor.prototype",
+        decodings: [],
+        field: path,
+        key: true,
+      });
+    }
+    if (!walkValue(walk, (value as Record<string, unknown>)[key], path, depth + 1, key)) return false;
+  }
+  return true;
+}
+
 /** Walks one request with compiled options; never modifies it. */
 export function inspectRequestWith(req: IncomingMessage, compiled: CompiledRequest): RequestInspection {
   const r = req as RequestLike;
   const result: RequestInspection = { findings: [], fields: 0, bytes: 0, hintFailures: [] };
-  const seenObjects = new Set<object>();
-
-  const inspectString = (text: string, field: string, location: Location): boolean => {
-    result.fields++;
-    if (result.fields > compiled.maxFields) {
-      result.exceeded = "fields";
-      return false;
-    }
-    const length = Math.min(text.length, compiled.maxFieldBytes);
-    result.bytes += length;
-    if (result.bytes > compiled.maxBytes) {
-      result.exceeded = "bytes";
-      return false;
-    }
-    if (location !== "key") {
-      const hint = compiled.fields.get(field);
-      if (hint !== undefined) {
-        if (HINT_CHECKS[hint](text)) return true;
-        result.hintFailures.push({ field, hint });
-      }
-    }
-    // Plain strings (ids, numbers, emails, identifier keys) provably match no rule.
-    if (text.length <= compiled.inspect.maxLength && cannotMatch(text)) return true;
-    let found: readonly Finding[];
-    // Header values, paths and keys repeat across requests (User-Agent, routes, field names): cache their findings.
-    if (location !== "value" && text.length <= 512) {
-      const cacheKey = `${location}\u0000${text}`;
-      const cached = compiled.headerCache.get(cacheKey);
-      if (cached) found = cached;
-      else {
-        found = inspectWith(text, compiled.inspect, location);
-        if (compiled.headerCache.size >= HEADER_CACHE_SIZE) {
-          compiled.headerCache.delete(compiled.headerCache.keys().next().value!);
-        }
-        compiled.headerCache.set(cacheKey, found);
-      }
-    } else found = inspectWith(text, compiled.inspect, location);
-    for (const finding of found)
-      result.findings.push({ ...finding, field, ...(location === "key" ? { key: true } : {}) });
-    return true;
-  };
-
-  const walk = (value: unknown, field: string, depth: number, parentKey: string | undefined): boolean => {
-    if (result.exceeded) return false;
-    if (typeof value === "string") return inspectString(value, field, "value");
-    if (typeof value !== "object" || value === null) return true;
-    if (depth > compiled.maxDepth) {
-      result.exceeded = "depth";
-      return false;
-    }
-    if (seenObjects.has(value)) return true;
-    seenObjects.add(value);
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++)
-        if (!walk(value[i], fieldPath(field, i), depth + 1, undefined)) return false;
-      return true;
-    }
-    if (Buffer.isBuffer(value)) return true;
-    for (const key of Object.keys(value)) {
-      const path = fieldPath(field, key);
-      if (!inspectString(key, path, "key")) return false;
-      if (key === "prototype" && parentKey === "constructor" && compiled.inspect.kinds.has("prototype-pollution")) {
-        result.findings.push({
-          kind: "prototype-pollution",
-          rule: "proto.key",
-          paranoiaLevel: 1,
-          fragment: "constructor.prototype",
-          decodings: [],
-          field: path,
-          key: true,
-        });
-      }
-      if (!walk((value as Record<string, unknown>)[key], path, depth + 1, key)) return false;
-    }
-    return true;
-  };
-
+  const walk: Walk = { compiled, result, seen: [], seenSet: undefined };
   const s = compiled.sources;
-  if (s.has("path") && !inspectString(rawPath(r), "path", "path")) return result;
+  if (s.has("path") && !inspectString(walk, rawPath(r), "path", "path")) return result;
   if (s.has("query")) {
     const query = typeof r.query === "object" && r.query !== null ? r.query : rawQuery(r);
-    if (!walk(query, "query", 1, undefined)) return result;
+    if (!walkValue(walk, query, "query", 1, undefined)) return result;
   }
-  if (s.has("params") && !walk(r.params, "params", 1, undefined)) return result;
-  if (s.has("body") && !walk(r.body, "body", 1, undefined)) return result;
+  if (s.has("params") && !walkValue(walk, r.params, "params", 1, undefined)) return result;
+  if (s.has("body") && !walkValue(walk, r.body, "body", 1, undefined)) return result;
   if (s.has("cookies")) {
     const cookies = typeof r.cookies === "object" && r.cookies !== null ? r.cookies : parseCookies(req.headers.cookie);
-    if (!walk(cookies, "cookies", 1, undefined)) return result;
+    if (!walkValue(walk, cookies, "cookies", 1, undefined)) return result;
   }
   if (s.has("headers")) {
-    for (const name of compiled.headers) {
-      const value = req.headers[name];
+    for (let h = 0; h < compiled.headers.length; h++) {
+      const value = req.headers[compiled.headers[h]!];
       const text = Array.isArray(value) ? value.join(", ") : value;
-      if (typeof text === "string" && !inspectString(text, fieldPath("headers", name), "header")) return result;
+      if (typeof text === "string" && !inspectString(walk, text, compiled.headerFields[h]!, "header")) return result;
     }
   }
   return result;

@@ -1,0 +1,51 @@
+import validator from "validator";
+import { describe, expect, it } from "vitest";
+import { HINT_CHECKS } from "./request.js";
+
+// Addresses and near-addresses: valid ones edited by inserting, deleting or replacing a
+// character (dots, hyphens, "@", quotes, non-ASCII), plus long local parts, labels and domains.
+function addresses(count: number): string[] {
+  const bases = [
+    "sean.obrien@example.com",
+    "a@b.co",
+    "x_y+tag@ex-ample.org",
+    "o'reilly@mail.example.co.uk",
+    "a@b.c",
+    "a@b.c1",
+    "a@b.xn--p1ai",
+    "a@1.2.3.4",
+    'a"b"@c.de',
+  ];
+  const alphabet = "aZ09-._@!#$%&'*+/=?^`{|}~\"() é\u3000";
+  let seed = 20_261_129;
+  const random = (n: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+    return seed % n;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let text = bases[random(bases.length)]!;
+    for (let edits = random(4); edits > 0; edits--) {
+      const at = random(text.length + 1);
+      const c = alphabet[random(alphabet.length)]!;
+      const op = random(3);
+      text = text.slice(0, at) + (op === 1 ? "" : c) + text.slice(op === 0 ? at : at + 1);
+    }
+    if (random(40) === 0) text = `${"a".repeat(random(70))}@${"b".repeat(random(70))}.${"c".repeat(random(70))}`;
+    out.push(text);
+  }
+  return out;
+}
+
+describe("field hints", () => {
+  describe('with "email"', () => {
+    it("judges every string as validator's isEmail does", () => {
+      const texts = addresses(40_000);
+      const differ = texts.filter((text) => HINT_CHECKS.email(text) !== validator.isEmail(text));
+      expect(differ).toEqual([]);
+      // Both answers occur, so the comparison is not vacuous.
+      expect(texts.filter((text) => validator.isEmail(text)).length).toBeGreaterThan(10_000);
+      expect(texts.filter((text) => !validator.isEmail(text)).length).toBeGreaterThan(10_000);
+    });
+  });
+});
