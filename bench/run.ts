@@ -4,16 +4,20 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import autocannon from "autocannon";
 import type { BenchCase, HttpBenchCase } from "./harness.js";
+import { runInProcess } from "./inprocess.js";
 import { startVariant } from "./variant.js";
 
 // `pnpm bench [name...]`: runs bench/cases/<name>.bench.ts (all of them without a name).
 // HTTP cases start each variant in its own process and alternate autocannon rounds between
-// them, so machine noise hits every variant alike; ratios are medians over the rounds.
+// them, so machine noise hits every variant alike; ratios are medians over the rounds, and each
+// round has fresh processes.
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const casesDir = join(here, "cases");
 const resultsDir = join(here, "results");
 const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
+// `--inprocess`: HTTP cases measured by CPU per request on an in-memory socket (bench/inprocess.ts).
+const inProcess = process.argv.includes("--inprocess");
 const files = readdirSync(casesDir)
   .filter((file) => file.endsWith(".bench.ts"))
   .filter((file) => wanted.length === 0 || wanted.includes(file.replace(/\.bench\.ts$/, "")));
@@ -33,16 +37,19 @@ async function runHttp(name: string, file: string, bench: HttpBenchCase) {
   const rounds = Number(process.env.BENCH_ROUNDS ?? bench.rounds ?? 5);
   const duration = Number(process.env.BENCH_SECONDS ?? bench.durationSeconds ?? 3);
   const connections = bench.connections ?? 10;
-  const servers = new Map<string, { child: ChildProcess; port: number }>();
-  for (const variant of variants) servers.set(variant, await startVariant(file, variant));
   const samples = new Map(
     variants.map((variant) => [variant, [] as { rps: number; p50: number; p99: number; errors: number }[]]),
   );
-  try {
-    for (const variant of variants) {
-      await autocannon({ duration: 1, connections, ...target(servers.get(variant)!.port, bench) });
-    }
-    for (let round = 0; round < rounds; round++) {
+  // Every round starts its own server processes: one process can run a few percent faster or
+  // slower than an identical one for its whole life (code placement, which core it lands on), so
+  // reusing processes across rounds would repeat that luck in every round instead of averaging it.
+  for (let round = 0; round < rounds; round++) {
+    const servers = new Map<string, { child: ChildProcess; port: number }>();
+    try {
+      for (const variant of variants) servers.set(variant, await startVariant(file, variant));
+      for (const variant of variants) {
+        await autocannon({ duration: 1, connections, ...target(servers.get(variant)!.port, bench) });
+      }
       const order = round % 2 === 0 ? variants : [...variants].reverse();
       for (const variant of order) {
         const result = await autocannon({ duration, connections, ...target(servers.get(variant)!.port, bench) });
@@ -53,9 +60,9 @@ async function runHttp(name: string, file: string, bench: HttpBenchCase) {
           errors: result.errors + result.non2xx,
         });
       }
+    } finally {
+      for (const { child } of servers.values()) child.kill();
     }
-  } finally {
-    for (const { child } of servers.values()) child.kill();
   }
   const baseline = variants[0]!;
   const rows = variants.map((variant) => {
@@ -83,7 +90,11 @@ async function runHttp(name: string, file: string, bench: HttpBenchCase) {
       `  target ${target.variant} >= ${target.minRatio} x ${target.against}: ${target.ratio} ${target.met ? "MET" : "MISSED"}`,
     );
   }
-  return { rows, targets, rounds, duration, connections };
+  const perRound = Object.fromEntries(
+    variants.map((variant) => [variant, samples.get(variant)!.map((run) => Math.round(run.rps))]),
+  );
+  console.log(`  rps per round: ${JSON.stringify(perRound)}`);
+  return { rows, targets, rounds, duration, connections, perRound };
 }
 
 // autocannon takes the path from `url` (a `path` option is ignored), so the path goes there.
@@ -104,9 +115,14 @@ for (const file of files) {
   const bench = (await import(pathToFileURL(path).href)).default as BenchCase;
   const result =
     bench.kind === "http"
-      ? await runHttp(name, path, bench)
+      ? inProcess
+        ? await runInProcess(name, path, bench)
+        : await runHttp(name, path, bench)
       : { description: bench.description, ...(await bench.run()) };
-  const out = join(resultsDir, `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  const out = join(
+    resultsDir,
+    `${name}${inProcess && bench.kind === "http" ? "-inprocess" : ""}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
+  );
   writeFileSync(out, `${JSON.stringify({ name, node: process.version, ...result }, null, 2)}\n`);
   console.log(`  results: ${out}`);
 }
