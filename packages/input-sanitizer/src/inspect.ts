@@ -111,75 +111,71 @@ export function inspectRules(value: string, compiled: CompiledInspect, location:
     return [];
   }
 
-  const findings: Finding[] = [];
-  const seen = new Set<string>();
-  const add = (
-    kind: Kind,
-    rule: string,
-    paranoiaLevel: ParanoiaLevel,
-    fragment: string,
-    decodings: readonly string[],
-  ) => {
-    if (paranoiaLevel > level || !kinds.has(kind) || seen.has(rule)) return;
-    seen.add(rule);
-    findings.push({ kind, rule, paranoiaLevel, fragment, decodings });
-  };
   const variants = variantsOf(text);
-  // Lowest paranoia level first, so a rule reported at level 1 is not first seen at 3.
-  const pending: { kind: Kind; rule: string; level: ParanoiaLevel; fragment: string; decodings: readonly string[] }[] =
-    [];
+  // Hits above the level or of a kind not asked for would be dropped: they are not collected.
+  const pending: Pending[] = [];
   for (let v = 0; v < variants.length; v++) {
     const variant = variants[v]!;
     const t = variant.text;
     if (kinds.has("sqli")) {
-      const sql = sqlHits(t);
-      if (sql.length > 0) {
-        const decodings = t.includes("/*") ? [...variant.decodings, "sql-comment"] : variant.decodings;
-        for (const hit of sql) {
-          pending.push({
-            kind: "sqli",
-            rule: hit.rule,
-            level: hit.paranoiaLevel,
-            fragment: truncate(t, 0),
-            decodings,
-          });
-        }
+      const sql = sqlHits(t, 256, level);
+      let decodings: readonly string[] | undefined;
+      for (let h = 0; h < sql.length; h++) {
+        const hit = sql[h]!;
+        if (hit.paranoiaLevel > level) continue;
+        decodings ??= t.includes("/*") ? [...variant.decodings, "sql-comment"] : variant.decodings;
+        pending.push(pend("sqli", hit.rule, hit.paranoiaLevel, truncate(t, 0), decodings));
       }
     }
     if (kinds.has("xss")) {
-      for (const hit of xssHits(t)) {
-        pending.push({
-          kind: "xss",
-          rule: hit.rule,
-          level: hit.paranoiaLevel,
-          fragment: truncate(t, hit.index),
-          decodings: variant.decodings,
-        });
+      const xss = xssHits(t);
+      for (let h = 0; h < xss.length; h++) {
+        const hit = xss[h]!;
+        if (hit.paranoiaLevel > level) continue;
+        pending.push(pend("xss", hit.rule, hit.paranoiaLevel, truncate(t, hit.index), variant.decodings));
       }
     }
     const hits: RuleHit[] = [];
-    ruleHits(t, location, v === 0, hits);
-    const shell = hits.some((hit) => hit.kind === "command-injection") && shellNormalize(t) !== t;
-    for (const hit of hits) {
-      const extra =
-        hit.kind === "command-injection" && shell
-          ? ["shell-quote"]
-          : hit.kind === "path-traversal" && /\\|0x5c|%5c/i.test(t)
-            ? ["path"]
-            : [];
-      pending.push({
-        kind: hit.kind,
-        rule: hit.rule,
-        level: hit.paranoiaLevel,
-        fragment: truncate(t, hit.index),
-        decodings: extra.length ? [...variant.decodings, ...extra] : variant.decodings,
-      });
+    ruleHits(t, location, v === 0, hits, level);
+    // Extra decodings: shell normalisation for command hits, path normalisation for climbs.
+    let shell: boolean | undefined;
+    let path: boolean | undefined;
+    for (let h = 0; h < hits.length; h++) {
+      const hit = hits[h]!;
+      if (hit.paranoiaLevel > level || !kinds.has(hit.kind)) continue;
+      let decodings = variant.decodings;
+      if (hit.kind === "command-injection") {
+        shell ??= shellNormalize(t) !== t;
+        if (shell) decodings = [...variant.decodings, "shell-quote"];
+      } else if (hit.kind === "path-traversal") {
+        path ??= /\\|0x5c|%5c/i.test(t);
+        if (path) decodings = [...variant.decodings, "path"];
+      }
+      pending.push(pend(hit.kind, hit.rule, hit.paranoiaLevel, truncate(t, hit.index), decodings));
     }
   }
-  pending.sort((a, b) => a.level - b.level);
-  for (const p of pending) add(p.kind, p.rule, p.level, p.fragment, p.decodings);
+  const findings: Finding[] = [];
+  if (pending.length === 0) return findings;
+  // Lowest paranoia level first (a stable sort), so a rule reported at level 1 is not first seen at 3.
+  pending.sort(byLevel);
+  for (let p = 0; p < pending.length; p++) {
+    const { kind, rule, paranoiaLevel, fragment, decodings } = pending[p]!;
+    let seen = false;
+    for (let f = 0; f < findings.length && !seen; f++) seen = findings[f]!.rule === rule;
+    if (!seen) findings.push({ kind, rule, paranoiaLevel, fragment, decodings });
+  }
   return findings;
 }
+
+type Pending = Finding;
+const pend = (
+  kind: Kind,
+  rule: string,
+  paranoiaLevel: ParanoiaLevel,
+  fragment: string,
+  decodings: readonly string[],
+): Pending => ({ kind, rule, paranoiaLevel, fragment, decodings });
+const byLevel = (a: Pending, b: Pending) => a.paranoiaLevel - b.paranoiaLevel;
 
 /**
  * Inspects one string for injection attacks. Pure, synchronous and deterministic; an empty

@@ -299,7 +299,7 @@ function scanSeparators(text: string, hits: RuleHit[]): void {
   }
 }
 
-function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
+function commandHits(text: string, hits: RuleHit[], level: ParanoiaLevel, obfuscated = false): void {
   const add = (rule: string, level: ParanoiaLevel, m: RegExpExecArray | null) => {
     if (m) hits.push({ kind: "command-injection", rule, paranoiaLevel: level, index: m.index, length: m[0].length });
   };
@@ -324,7 +324,7 @@ function commandHits(text: string, hits: RuleHit[], obfuscated = false): void {
   add("cmd.command-line", 1, text.includes("-c") || text.includes("-C") ? SHELL_DASH_C.exec(text) : null);
   add("cmd.command-line", 1, WRAPPER_PROGRAM.exec(text));
   // Level 2: developer forums and support desks quote install lines.
-  add("cmd.command-line", 2, PACKAGE_INSTALL.exec(text));
+  if (level >= 2) add("cmd.command-line", 2, PACKAGE_INSTALL.exec(text));
   add("cmd.expansion", 1, text.includes("~") || text.includes("!-") ? TILDE_OR_HISTORY.exec(text) : null);
   const glob = globSystemPath(text, isProgramName);
   if (glob >= 0)
@@ -563,7 +563,7 @@ function closesUnopened(text: string): boolean {
   return false;
 }
 
-function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[]): void {
+function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[], level: ParanoiaLevel): void {
   const add = (kind: Kind, rule: string, level: ParanoiaLevel, m: RegExpExecArray | null) => {
     if (m) hits.push({ kind, rule, paranoiaLevel: level, index: m.index, length: m[0].length });
   };
@@ -586,7 +586,7 @@ function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[
       if (hits.length > before) break;
     }
     if (location !== "value") add("crlf-injection", "crlf.line-break", 1, /[\r\n]/.exec(text));
-    else add("crlf-injection", "crlf.line-break", 3, /[\r\n]/.exec(text));
+    else if (level >= 3) add("crlf-injection", "crlf.line-break", 3, /[\r\n]/.exec(text));
   }
   if (text.includes("<")) add("crlf-injection", "crlf.meta-refresh", 1, META_REFRESH.exec(text));
   if (text.includes("{{")) {
@@ -596,20 +596,20 @@ function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[
   if (text.includes("{")) {
     const m = SSTI_DOLLAR.exec(text);
     if (m && SSTI_DOLLAR_CODE.test(m[1]!)) add("ssti", "ssti.expression", 1, m);
-    add("ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
+    if (level >= 2) add("ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
     add("code-injection", "code.jndi", 1, JNDI.exec(text));
   }
   if (text.includes("<%")) {
     const m = SSTI_ERB.exec(text);
     if (m && SSTI_ERB_CODE.test(m[1]!)) add("ssti", "ssti.expression", 1, m);
-    add("ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
+    if (level >= 2) add("ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
   }
   if (text.includes(")") && closesUnopened(text)) add("ldap-injection", "ldap.filter", 1, LDAP.exec(text));
   if (/<!|!ENTITY|SYSTEM|xi:|schemaLocation/i.test(text)) add("xxe", "xxe.entity", 1, XXE.exec(text));
   add("code-injection", "code.php", 1, PHP_HINT.test(text) ? PHP_CODE.exec(text) : null);
   add("code-injection", "code.java", 1, JAVA_HINT.test(text) ? JAVA_CODE.exec(text) : null);
   add("code-injection", "code.node", 1, NODE_HINT.test(text) ? NODE_CODE.exec(text) : null);
-  add("code-injection", "code.remote-include", 2, REMOTE_INCLUDE.exec(text));
+  if (level >= 2) add("code-injection", "code.remote-include", 2, REMOTE_INCLUDE.exec(text));
 }
 
 // Cheap character tests that rule groups out before their regexes run.
@@ -647,11 +647,17 @@ function obfuscatedAfterSeparator(text: string): number {
   return -1;
 }
 
-/** All non-SQL, non-XSS rule hits for one decoded form of a string. */
-export function ruleHits(text: string, location: Location, raw: boolean, hits: RuleHit[]): void {
+/** All non-SQL, non-XSS rule hits for one decoded form of a string; rules that only report above `level` may be left out. */
+export function ruleHits(
+  text: string,
+  location: Location,
+  raw: boolean,
+  hits: RuleHit[],
+  level: ParanoiaLevel = 4,
+): void {
   if (COMMAND_CHARS.test(text) || mayBeCommand(text) || /['"{]/.test(text)) {
     const shell = shellNormalize(text);
-    commandHits(shell, hits, shell !== text);
+    commandHits(shell, hits, level, shell !== text);
     // Everything below looks at what normalisation changed.
     if (shell !== text) {
       // Obfuscation that spells a program (`c{a,oun}t`, `{id,}`, `w'h'o'am'i`) is an attack by itself.
@@ -679,13 +685,13 @@ export function ruleHits(text: string, location: Location, raw: boolean, hits: R
           index: at,
           length: 1,
         });
-      commandHits(text, hits);
+      commandHits(text, hits, level);
     }
   }
   if (text.includes("/") || text.includes("\\") || text.includes("..") || PATHISH.test(text)) traversalHits(text, hits);
   nosqlHits(text, location, hits);
   if (CODE_CHARS.test(text) || text.includes("\r") || text.includes("\n") || /[()]/.test(text))
-    miscHits(text, location, raw, hits);
+    miscHits(text, location, raw, hits, level);
 }
 
 /** Each code regex with the gate that must match wherever it does (tests check the pairs). */

@@ -1455,12 +1455,14 @@ const SCHEMA_HINT = /[_.]|db|sys|open/i;
 const PROCEDURE_HINT = /xp_|sp_|utl_|dbms_|open/i;
 const MIXED_CASE_HINT = /[a-z][A-Z]|[A-Z]{3}[a-z]/;
 
-function fragmentHits(text: string, hits: SqlHit[]): void {
+function fragmentHits(text: string, hits: SqlHit[], level: SqlHit["paranoiaLevel"]): void {
   if (SCHEMA_HINT.test(text)) {
     if (SCHEMA_OBJECTS.test(text)) push(hits, "sqli.schema-object", 1);
     if (PROCEDURE_HINT.test(text) && SYSTEM_PROCEDURES.test(text)) push(hits, "sqli.system-procedure", 1);
   }
   if (/file/i.test(text) && INTO_FILE.test(text)) push(hits, "sqli.into-file", 1);
+  // The rest are level 2 rules.
+  if (level < 2) return;
   if (text.trimEnd().endsWith("(")) {
     const m = OPEN_CALL.exec(text.slice(-48));
     if (m && CALL_NAMES.has(m[1]!.toLowerCase())) push(hits, "sqli.open-call", 2);
@@ -1491,12 +1493,12 @@ function fragmentHits(text: string, hits: SqlHit[]): void {
 }
 
 /**
- * Runs the SQL rules over `text` in the three quoting contexts and returns every hit.
- * `foldedComments` is set when comments were folded away (for the decoding chain).
+ * Runs the SQL rules over `text` in the three quoting contexts and returns every hit; rules
+ * that only report above `level` may be left out.
  */
-export function sqlHits(text: string, maxTokens = 256): SqlHit[] {
+export function sqlHits(text: string, maxTokens = 256, level: SqlHit["paranoiaLevel"] = 4): SqlHit[] {
   const hits: SqlHit[] = [];
-  fragmentHits(text, hits);
+  fragmentHits(text, hits, level);
   // Prose without SQL punctuation or SQL words cannot match any other rule.
   if (!SQL_CHARS.test(text) && !SQL_WORDS.test(text)) return hits;
   judge(tokenize(text, "", maxTokens), "", hits);
