@@ -320,26 +320,27 @@ export function highBitFold(text: string): string {
  */
 export function variantsOf(raw: string, urlRounds = 3): Variant[] {
   const variants: Variant[] = [{ text: raw, decodings: [] }];
-  let current = raw;
-  let chain: Decoding[] = [];
-  const push = (text: string, decoding: Decoding) => {
-    if (text === current) return;
-    chain = [...chain, decoding];
-    current = text;
-    variants.push({ text, decodings: chain });
-  };
   for (let round = 0; round < urlRounds; round++) {
-    const next = urlDecodeOnce(current);
-    if (next === current) break;
-    push(next, "url");
+    const last = variants[variants.length - 1]!.text;
+    if (!pushVariant(variants, urlDecodeOnce(last), "url")) break;
   }
-  push(htmlDecode(current), "html-entity");
-  push(escapeDecode(current), "escape");
+  pushVariant(variants, htmlDecode(variants[variants.length - 1]!.text), "html-entity");
+  pushVariant(variants, escapeDecode(variants[variants.length - 1]!.text), "escape");
   // Entities can hide escapes and the other way round; one more pass of each covers the usual nesting.
+  let current = variants[variants.length - 1]!.text;
   if (current.includes("&") || current.includes("\\")) {
-    push(htmlDecode(escapeDecode(current)), "html-entity");
+    pushVariant(variants, htmlDecode(escapeDecode(current)), "html-entity");
   }
-  push(unicodeNormalize(current), "unicode");
-  if (current.includes("%")) push(urlDecodeOnce(current), "url");
+  pushVariant(variants, unicodeNormalize(variants[variants.length - 1]!.text), "unicode");
+  current = variants[variants.length - 1]!.text;
+  if (current.includes("%")) pushVariant(variants, urlDecodeOnce(current), "url");
   return variants;
+}
+
+/** Adds `text` as the next variant when the decoding changed the last one; whether it did. */
+function pushVariant(variants: Variant[], text: string, decoding: Decoding): boolean {
+  const last = variants[variants.length - 1]!;
+  if (text === last.text) return false;
+  variants.push({ text, decodings: [...last.decodings, decoding] });
+  return true;
 }

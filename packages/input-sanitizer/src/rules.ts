@@ -299,33 +299,53 @@ function scanSeparators(text: string, hits: RuleHit[]): void {
   }
 }
 
+/** Adds a hit for a regex match, if there is one. */
+function addMatch(hits: RuleHit[], kind: Kind, rule: string, level: ParanoiaLevel, m: RegExpExecArray | null): void {
+  if (m) hits.push({ kind, rule, paranoiaLevel: level, index: m.index, length: m[0].length });
+}
+
 function commandHits(text: string, hits: RuleHit[], level: ParanoiaLevel, obfuscated = false): void {
-  const add = (rule: string, level: ParanoiaLevel, m: RegExpExecArray | null) => {
-    if (m) hits.push({ kind: "command-injection", rule, paranoiaLevel: level, index: m.index, length: m[0].length });
-  };
   scanSeparators(text, hits);
-  add("cmd.command-line", 1, COMMAND_AT_START.exec(text));
+  addMatch(hits, "command-injection", "cmd.command-line", 1, COMMAND_AT_START.exec(text));
   const line = TECH_AT_START.exec(text);
   const family = line !== null && TOOL_FAMILY.test(FIRST_WORD.exec(text)?.[1]?.toLowerCase() ?? "");
-  add("cmd.command-line", obfuscated || family || (line && commandLine(text)) ? 1 : 2, line);
-  add("cmd.windows", 1, WINDOWS_VERB.exec(text));
-  add("cmd.expansion", 1, SHELL_EXPANSION.exec(text));
-  add("cmd.expansion", 1, ESCAPED_COMMAND.exec(text));
-  add("cmd.windows", 1, BATCH.exec(text));
-  add("cmd.powershell", 1, POWERSHELL.exec(text));
-  add("cmd.command-line", 1, WRAPPED_COMMAND.exec(text));
+  addMatch(
+    hits,
+    "command-injection",
+    "cmd.command-line",
+    obfuscated || family || (line && commandLine(text)) ? 1 : 2,
+    line,
+  );
+  addMatch(hits, "command-injection", "cmd.windows", 1, WINDOWS_VERB.exec(text));
+  addMatch(hits, "command-injection", "cmd.expansion", 1, SHELL_EXPANSION.exec(text));
+  addMatch(hits, "command-injection", "cmd.expansion", 1, ESCAPED_COMMAND.exec(text));
+  addMatch(hits, "command-injection", "cmd.windows", 1, BATCH.exec(text));
+  addMatch(hits, "command-injection", "cmd.powershell", 1, POWERSHELL.exec(text));
+  addMatch(hits, "command-injection", "cmd.command-line", 1, WRAPPED_COMMAND.exec(text));
   // Both shellshock shapes need "(", ")" and "{".
-  add("cmd.shellshock", 1, text.includes("{") ? SHELLSHOCK.exec(text) : null);
-  add("cmd.dot-command", 1, text.includes(".") ? DOT_COMMAND.exec(text) : null);
-  add("cmd.ssi", 1, SSI.exec(text));
-  add("cmd.windows", 1, WINDOWS_SHELL.exec(text));
-  add("cmd.exec-call", 1, CODE_EXEC_CALL.exec(text));
-  add("cmd.shell-path", 1, UNIX_PATH_EXEC.exec(text));
-  add("cmd.command-line", 1, text.includes("-c") || text.includes("-C") ? SHELL_DASH_C.exec(text) : null);
-  add("cmd.command-line", 1, WRAPPER_PROGRAM.exec(text));
+  addMatch(hits, "command-injection", "cmd.shellshock", 1, text.includes("{") ? SHELLSHOCK.exec(text) : null);
+  addMatch(hits, "command-injection", "cmd.dot-command", 1, text.includes(".") ? DOT_COMMAND.exec(text) : null);
+  addMatch(hits, "command-injection", "cmd.ssi", 1, SSI.exec(text));
+  addMatch(hits, "command-injection", "cmd.windows", 1, WINDOWS_SHELL.exec(text));
+  addMatch(hits, "command-injection", "cmd.exec-call", 1, CODE_EXEC_CALL.exec(text));
+  addMatch(hits, "command-injection", "cmd.shell-path", 1, UNIX_PATH_EXEC.exec(text));
+  addMatch(
+    hits,
+    "command-injection",
+    "cmd.command-line",
+    1,
+    text.includes("-c") || text.includes("-C") ? SHELL_DASH_C.exec(text) : null,
+  );
+  addMatch(hits, "command-injection", "cmd.command-line", 1, WRAPPER_PROGRAM.exec(text));
   // Level 2: developer forums and support desks quote install lines.
-  if (level >= 2) add("cmd.command-line", 2, PACKAGE_INSTALL.exec(text));
-  add("cmd.expansion", 1, text.includes("~") || text.includes("!-") ? TILDE_OR_HISTORY.exec(text) : null);
+  if (level >= 2) addMatch(hits, "command-injection", "cmd.command-line", 2, PACKAGE_INSTALL.exec(text));
+  addMatch(
+    hits,
+    "command-injection",
+    "cmd.expansion",
+    1,
+    text.includes("~") || text.includes("!-") ? TILDE_OR_HISTORY.exec(text) : null,
+  );
   const glob = globSystemPath(text, isProgramName);
   if (glob >= 0)
     hits.push({ kind: "command-injection", rule: "cmd.glob-path", paranoiaLevel: 1, index: glob, length: 1 });
@@ -333,7 +353,7 @@ function commandHits(text: string, hits: RuleHit[], level: ParanoiaLevel, obfusc
     RELATIVE_BIN.lastIndex = 0;
     for (let m = RELATIVE_BIN.exec(text), n = 0; m && n < 16; m = RELATIVE_BIN.exec(text), n++) {
       if (isProgramName(m[1]!.toLowerCase())) {
-        add("cmd.shell-path", 1, m);
+        addMatch(hits, "command-injection", "cmd.shell-path", 1, m);
         break;
       }
     }
@@ -345,7 +365,7 @@ function commandHits(text: string, hits: RuleHit[], level: ParanoiaLevel, obfusc
       const value = text.slice(m.index + m[0].length, m.index + m[0].length + 300);
       const family = TOOL_FAMILY.test(FIRST_WORD.exec(value)?.[1]?.toLowerCase() ?? "");
       if (COMMAND_AT_START.test(value) || (family && TECH_AT_START.test(value))) {
-        add("cmd.command-line", 1, m);
+        addMatch(hits, "command-injection", "cmd.command-line", 1, m);
         break;
       }
     }
@@ -564,9 +584,6 @@ function closesUnopened(text: string): boolean {
 }
 
 function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[], level: ParanoiaLevel): void {
-  const add = (kind: Kind, rule: string, level: ParanoiaLevel, m: RegExpExecArray | null) => {
-    if (m) hits.push({ kind, rule, paranoiaLevel: level, index: m.index, length: m[0].length });
-  };
   if (text.includes("\r") || text.includes("\n")) {
     // Each line break (at most 256) is checked on a short window: linear on any input.
     let breaks = 0;
@@ -576,40 +593,41 @@ function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[
       breaks++;
       const window = text.slice(i, i + 240);
       const before = hits.length;
-      add("crlf-injection", "crlf.header", 1, CRLF_HEADER.exec(window));
-      add("crlf-injection", "crlf.request", 1, CRLF_REQUEST.exec(window));
-      add("crlf-injection", "crlf.body", 1, CRLF_BODY.exec(window));
-      add("crlf-injection", "crlf.mail-command", 1, CRLF_MAIL.exec(window));
+      addMatch(hits, "crlf-injection", "crlf.header", 1, CRLF_HEADER.exec(window));
+      addMatch(hits, "crlf-injection", "crlf.request", 1, CRLF_REQUEST.exec(window));
+      addMatch(hits, "crlf-injection", "crlf.body", 1, CRLF_BODY.exec(window));
+      addMatch(hits, "crlf-injection", "crlf.mail-command", 1, CRLF_MAIL.exec(window));
       // Encoded line breaks, or any line break in a key, header or path, split headers.
-      if (!raw || location !== "value") add("crlf-injection", "crlf.line-break", 1, CRLF_ANY_HEADER.exec(window));
+      if (!raw || location !== "value")
+        addMatch(hits, "crlf-injection", "crlf.line-break", 1, CRLF_ANY_HEADER.exec(window));
       for (let h = before; h < hits.length; h++) hits[h]!.index += i;
       if (hits.length > before) break;
     }
-    if (location !== "value") add("crlf-injection", "crlf.line-break", 1, /[\r\n]/.exec(text));
-    else if (level >= 3) add("crlf-injection", "crlf.line-break", 3, /[\r\n]/.exec(text));
+    if (location !== "value") addMatch(hits, "crlf-injection", "crlf.line-break", 1, /[\r\n]/.exec(text));
+    else if (level >= 3) addMatch(hits, "crlf-injection", "crlf.line-break", 3, /[\r\n]/.exec(text));
   }
-  if (text.includes("<")) add("crlf-injection", "crlf.meta-refresh", 1, META_REFRESH.exec(text));
+  if (text.includes("<")) addMatch(hits, "crlf-injection", "crlf.meta-refresh", 1, META_REFRESH.exec(text));
   if (text.includes("{{")) {
     const m = SSTI_BRACES.exec(text);
-    if (m) add("ssti", "ssti.expression", SSTI_EXPRESSION.test(m[1] ?? m[2] ?? "") ? 1 : 3, m);
+    if (m) addMatch(hits, "ssti", "ssti.expression", SSTI_EXPRESSION.test(m[1] ?? m[2] ?? "") ? 1 : 3, m);
   }
   if (text.includes("{")) {
     const m = SSTI_DOLLAR.exec(text);
-    if (m && SSTI_DOLLAR_CODE.test(m[1]!)) add("ssti", "ssti.expression", 1, m);
-    if (level >= 2) add("ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
-    add("code-injection", "code.jndi", 1, JNDI.exec(text));
+    if (m && SSTI_DOLLAR_CODE.test(m[1]!)) addMatch(hits, "ssti", "ssti.expression", 1, m);
+    if (level >= 2) addMatch(hits, "ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
+    addMatch(hits, "code-injection", "code.jndi", 1, JNDI.exec(text));
   }
   if (text.includes("<%")) {
     const m = SSTI_ERB.exec(text);
-    if (m && SSTI_ERB_CODE.test(m[1]!)) add("ssti", "ssti.expression", 1, m);
-    if (level >= 2) add("ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
+    if (m && SSTI_ERB_CODE.test(m[1]!)) addMatch(hits, "ssti", "ssti.expression", 1, m);
+    if (level >= 2) addMatch(hits, "ssti", "ssti.tag", 2, SSTI_TAG.exec(text));
   }
-  if (text.includes(")") && closesUnopened(text)) add("ldap-injection", "ldap.filter", 1, LDAP.exec(text));
-  if (/<!|!ENTITY|SYSTEM|xi:|schemaLocation/i.test(text)) add("xxe", "xxe.entity", 1, XXE.exec(text));
-  add("code-injection", "code.php", 1, PHP_HINT.test(text) ? PHP_CODE.exec(text) : null);
-  add("code-injection", "code.java", 1, JAVA_HINT.test(text) ? JAVA_CODE.exec(text) : null);
-  add("code-injection", "code.node", 1, NODE_HINT.test(text) ? NODE_CODE.exec(text) : null);
-  if (level >= 2) add("code-injection", "code.remote-include", 2, REMOTE_INCLUDE.exec(text));
+  if (text.includes(")") && closesUnopened(text)) addMatch(hits, "ldap-injection", "ldap.filter", 1, LDAP.exec(text));
+  if (/<!|!ENTITY|SYSTEM|xi:|schemaLocation/i.test(text)) addMatch(hits, "xxe", "xxe.entity", 1, XXE.exec(text));
+  addMatch(hits, "code-injection", "code.php", 1, PHP_HINT.test(text) ? PHP_CODE.exec(text) : null);
+  addMatch(hits, "code-injection", "code.java", 1, JAVA_HINT.test(text) ? JAVA_CODE.exec(text) : null);
+  addMatch(hits, "code-injection", "code.node", 1, NODE_HINT.test(text) ? NODE_CODE.exec(text) : null);
+  if (level >= 2) addMatch(hits, "code-injection", "code.remote-include", 2, REMOTE_INCLUDE.exec(text));
 }
 
 // Cheap character tests that rule groups out before their regexes run.
