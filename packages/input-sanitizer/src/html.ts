@@ -175,6 +175,53 @@ const CSS_ATTACK =
 const TEMPLATE_SORT =
   /\]\s{0,16}\.\s{0,16}sort\s{0,16}\.\s{0,16}call\s{0,16}`|\$\{\s{0,16}(?:alert|eval|prompt|confirm)\b/g;
 
+// The script-shape rules, in order (xssHits says what each needs before it runs).
+const SCRIPT_RULES = [
+  [BREAKOUT, "xss.attribute-breakout", 1],
+  [BARE_EVENT, "xss.event-handler", 1],
+  [JS_SINK, "xss.script-call", 1],
+  [JS_OBJECT, "xss.script-object", 1],
+  [CSS_ATTACK, "xss.css", 1],
+  [TEMPLATE_SORT, "xss.script-call", 1],
+  [UTF7, "xss.utf7", 1],
+] as const;
+
+const hasCall = (text: string) => text.includes("(") || text.includes("`");
+// What each script-shape rule cannot match without (every alternative of its regex needs one of
+// these; html.test.ts checks the pairs). JS_OBJECT and JS_SINK see the text with comments
+// folded to spaces, which adds no character and joins no word.
+const SCRIPT_GATES: readonly ((text: string, lower: string) => boolean)[] = [
+  // BREAKOUT: an event name, `formaction`, `srcdoc` or `xlink:href`, then "=".
+  (text, lower) =>
+    text.includes("=") && (lower.includes("on") || lower.includes("srcdoc") || lower.includes("xlink:href")),
+  // BARE_EVENT: an event name, then "=".
+  (text, lower) => lower.includes("on") && text.includes("="),
+  // JS_SINK: a call or a template.
+  hasCall,
+  // JS_OBJECT (case-sensitive): an assignment, call, index or template, or one of its objects by name.
+  (text) =>
+    (text.includes(".") || text.includes("[") || hasCall(text)) &&
+    (text.includes("=") ||
+      text.includes("[") ||
+      hasCall(text) ||
+      text.includes("document") ||
+      text.includes("window") ||
+      text.includes("String") ||
+      text.includes("constructor") ||
+      text.includes("Reflect") ||
+      text.includes("navigation")),
+  // CSS_ATTACK: `expression(`, `url(`, a property colon or `@import`.
+  (text) => hasCall(text) || text.includes(":") || text.includes("@"),
+  // TEMPLATE_SORT: a template or `${`.
+  (text) => text.includes("`") || text.includes("${"),
+  // UTF7 (case-insensitive): the encoded "<".
+  (_text, lower) => lower.includes("adw-"),
+];
+
+/** Each script-shape regex with the gate that must pass wherever it matches (for the tests). */
+export const SCRIPT_GATE_PAIRS: readonly (readonly [gate: (text: string) => boolean, rule: RegExp])[] =
+  SCRIPT_RULES.map(([regex], r) => [(text: string) => SCRIPT_GATES[r]!(text, text.toLowerCase()), regex] as const);
+
 /** XSS hits in `text`. */
 export function xssHits(text: string): XssHit[] {
   const hits: XssHit[] = [];
@@ -269,18 +316,9 @@ export function xssHits(text: string): XssHit[] {
   }
   // JavaScript comments between tokens (`document/*x*/.cookie`) fold away for the script rules.
   const folded = text.includes("/*") ? text.replace(JS_COMMENT, " ") : text;
-  const hasOn = lower.includes("on");
-  const hasCall = text.includes("(") || text.includes("`");
-  for (const [regex, rule, level, worth] of [
-    [BREAKOUT, "xss.attribute-breakout", 1, hasOn],
-    [BARE_EVENT, "xss.event-handler", 1, hasOn],
-    [JS_SINK, "xss.script-call", 1, hasCall],
-    [JS_OBJECT, "xss.script-object", 1, text.includes(".") || text.includes("[") || hasCall],
-    [CSS_ATTACK, "xss.css", 1, hasCall || text.includes(":") || text.includes("@")],
-    [TEMPLATE_SORT, "xss.script-call", 1, text.includes("`") || text.includes("${")],
-    [UTF7, "xss.utf7", 1, text.includes("ADw-")],
-  ] as const) {
-    if (!worth) continue;
+  for (let r = 0; r < SCRIPT_RULES.length; r++) {
+    const [regex, rule, level] = SCRIPT_RULES[r]!;
+    if (!SCRIPT_GATES[r]!(text, lower)) continue;
     regex.lastIndex = 0;
     const subject = regex === JS_OBJECT || regex === JS_SINK ? folded : text;
     const m = regex.exec(subject);

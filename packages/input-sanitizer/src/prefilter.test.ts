@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { variantsOf } from "./decode.js";
 import { BOOKING_BENIGN } from "./fixtures/booking-benign.js";
+import { SCRIPT_GATE_PAIRS } from "./html.js";
 import { compileInspect, inspectRules, inspectWith } from "./inspect.js";
 import { cannotMatch, ruleKeywords } from "./prefilter.js";
 import { CODE_GATES, type Location } from "./rules.js";
@@ -200,5 +202,55 @@ describe("the code rules' character gates", () => {
     expect(missed).toEqual([]);
     // The payloads reach every rule, so the check is not vacuous.
     for (const [, rule] of CODE_GATES) expect(payloads.some((text) => rule.test(text))).toBe(true);
+  });
+});
+
+describe("the script rules' gates", () => {
+  const payloads = [
+    '" onmouseover="alert(1)',
+    "' formaction=javascript:alert(1)",
+    " onload=alert(1)",
+    "x onfocus = prompt`1`",
+    "alert(document.domain)",
+    "setTimeout(x, 10)",
+    "document.cookie",
+    "window['ale'+'rt'](1)",
+    "!![]+[]",
+    "x.innerHTML = y",
+    "String.fromCharCode(88)",
+    "a.constructor.constructor('x')()",
+    "Reflect.apply(f, null, [])",
+    "navigation.navigate('javascript:1')",
+    "width: expression(alert(1))",
+    "background:url('javascript:alert(1)')",
+    "@import 'x.css'",
+    "[].sort.call`$\u007balert}1`",
+    "$\u007balert(1)}",
+    "+ADw-script+AD4-",
+    "+adw-script+ad4-",
+  ];
+  // Every decoded form of every line: the rules run on each of them.
+  const texts = [...payloads, ...corpus(), ...BOOKING_BENIGN].flatMap((text) =>
+    variantsOf(text).map((variant) => variant.text),
+  );
+
+  it("never hide a string their rule matches, on payloads and on the corpus", () => {
+    const missed: string[] = [];
+    for (const text of texts) {
+      for (const [gate, rule] of SCRIPT_GATE_PAIRS) {
+        rule.lastIndex = 0;
+        if (rule.test(text) && !gate(text)) missed.push(`${rule.source.slice(0, 20)}… ${JSON.stringify(text)}`);
+        rule.lastIndex = 0;
+      }
+    }
+    expect(missed).toEqual([]);
+    for (const [, rule] of SCRIPT_GATE_PAIRS) {
+      expect(
+        payloads.some((text) => {
+          rule.lastIndex = 0;
+          return rule.test(text);
+        }),
+      ).toBe(true);
+    }
   });
 });
