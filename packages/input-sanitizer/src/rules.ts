@@ -304,10 +304,119 @@ function addMatch(hits: RuleHit[], kind: Kind, rule: string, level: ParanoiaLeve
   if (m) hits.push({ kind, rule, paranoiaLevel: level, index: m.index, length: m[0].length });
 }
 
+// Words that can open a command line for the start-anchored regexes besides the program names:
+// wrappers (WRAPPED_COMMAND, WRAPPER_PROGRAM) and package managers (PACKAGE_INSTALL).
+const START_WORDS = new Set([
+  "time",
+  "strace",
+  "ltrace",
+  "nohup",
+  "timeout",
+  "nice",
+  "env",
+  "sudo",
+  "xargs",
+  "exec",
+  "command",
+  "builtin",
+  "watch",
+  "doas",
+  "unbuffer",
+  "stdbuf",
+  "setsid",
+  "chroot",
+  "flock",
+  "cpulimit",
+  "which",
+  "whereis",
+  "type",
+  "pip",
+  "pip2",
+  "pip3",
+  "pipx",
+  "npm",
+  "pnpm",
+  "gem",
+  "apt-get",
+  "apt",
+  "yum",
+  "dnf",
+  "apk",
+  "easy_install",
+  "composer",
+]);
+// Program alternatives with an unescaped "." (any character but a line break): the name as a
+// whole word, or its part before the "." when that character ended the word.
+const WILDCARD_PROGRAM = /^(?:(?:ftp|sc).exe|update-rc.d|update-rc)$/;
+
+/**
+ * Whether the text may start (after blanks) with a program for the start-anchored command regexes
+ * (COMMAND_AT_START, TECH_AT_START, ESCAPED_COMMAND, WRAPPED_COMMAND, WRAPPER_PROGRAM,
+ * PACKAGE_INSTALL). Each needs, after at most 16 blanks, a path prefix or backslash (`/` or `\`
+ * first) or one of its words followed by a blank or the end; their words are made of letters,
+ * digits, `_`, `.` and `-`, so that word is the whole run of those characters at the start.
+ */
+export function mayStartWithProgram(text: string): boolean {
+  let i = 0;
+  while (i < text.length && i <= 16 && BLANK.test(text[i]!)) i++;
+  if (i > 16 || i >= text.length) return false;
+  const c = text.charCodeAt(i);
+  if (c === 47 || c === 92) return true;
+  let j = i;
+  while (j < text.length && j - i < 64 && PROGRAM_CHAR.test(text[j]!)) j++;
+  const word = text.slice(i, j).toLowerCase();
+  return isProgramName(word) || START_WORDS.has(word) || /^pip3\.\d{1,2}$/.test(word) || WILDCARD_PROGRAM.test(word);
+}
+const BLANK = /\s/;
+const PROGRAM_CHAR = /[\w.-]/;
+
+// What each command regex cannot match without (every alternative needs one of these);
+// rules.test.ts checks the pairs on payloads and the corpus.
+const COMMAND_GATES = {
+  windowsVerb: (lower: string) => lower.includes("net") || lower.includes("reg") || lower.includes("sc"),
+  expansion: (lower: string) =>
+    lower.includes("$") ||
+    lower.includes("<(") ||
+    lower.includes(">(") ||
+    lower.includes("<<<") ||
+    lower.includes("/dev/") ||
+    lower.includes("alias"),
+  batch: (lower: string) => lower.includes("if") || lower.includes("for"),
+  powershell: (lower: string) =>
+    lower.includes("invoke-") ||
+    lower.includes("start-process") ||
+    lower.includes("new-object") ||
+    lower.includes("download") ||
+    lower.includes("frombase64string") ||
+    lower.includes("iex") ||
+    lower.includes("iwr") ||
+    lower.includes("iwmi") ||
+    lower.includes("irm"),
+  dotCommand: (lower: string) =>
+    lower.includes(".") &&
+    (lower.includes("shell") ||
+      lower.includes("system") ||
+      lower.includes("databases") ||
+      lower.includes("import") ||
+      lower.includes("output") ||
+      lower.includes("read") ||
+      lower.includes("load")),
+  ssi: (lower: string) => lower.includes("<!--"),
+  windowsShell: (lower: string) =>
+    lower.includes("%") ||
+    lower.includes("powershell") ||
+    (lower.includes("/") && (lower.includes("cmd") || lower.includes("for") || lower.includes("start"))) ||
+    (lower.includes("if") && (lower.includes("exist") || lower.includes("defined") || lower.includes("errorlevel"))),
+  execCall: (lower: string) => lower.includes("("),
+  unixPath: (lower: string) => lower.includes("bin/"),
+};
+
 function commandHits(text: string, hits: RuleHit[], level: ParanoiaLevel, obfuscated = false): void {
   scanSeparators(text, hits);
-  addMatch(hits, "command-injection", "cmd.command-line", 1, COMMAND_AT_START.exec(text));
-  const line = TECH_AT_START.exec(text);
+  const lower = text.toLowerCase();
+  const start = mayStartWithProgram(text);
+  if (start) addMatch(hits, "command-injection", "cmd.command-line", 1, COMMAND_AT_START.exec(text));
+  const line = start ? TECH_AT_START.exec(text) : null;
   const family = line !== null && TOOL_FAMILY.test(FIRST_WORD.exec(text)?.[1]?.toLowerCase() ?? "");
   addMatch(
     hits,
@@ -316,19 +425,23 @@ function commandHits(text: string, hits: RuleHit[], level: ParanoiaLevel, obfusc
     obfuscated || family || (line && commandLine(text)) ? 1 : 2,
     line,
   );
-  addMatch(hits, "command-injection", "cmd.windows", 1, WINDOWS_VERB.exec(text));
-  addMatch(hits, "command-injection", "cmd.expansion", 1, SHELL_EXPANSION.exec(text));
-  addMatch(hits, "command-injection", "cmd.expansion", 1, ESCAPED_COMMAND.exec(text));
-  addMatch(hits, "command-injection", "cmd.windows", 1, BATCH.exec(text));
-  addMatch(hits, "command-injection", "cmd.powershell", 1, POWERSHELL.exec(text));
-  addMatch(hits, "command-injection", "cmd.command-line", 1, WRAPPED_COMMAND.exec(text));
+  if (COMMAND_GATES.windowsVerb(lower)) addMatch(hits, "command-injection", "cmd.windows", 1, WINDOWS_VERB.exec(text));
+  if (COMMAND_GATES.expansion(lower))
+    addMatch(hits, "command-injection", "cmd.expansion", 1, SHELL_EXPANSION.exec(text));
+  if (start) addMatch(hits, "command-injection", "cmd.expansion", 1, ESCAPED_COMMAND.exec(text));
+  if (COMMAND_GATES.batch(lower)) addMatch(hits, "command-injection", "cmd.windows", 1, BATCH.exec(text));
+  if (COMMAND_GATES.powershell(lower)) addMatch(hits, "command-injection", "cmd.powershell", 1, POWERSHELL.exec(text));
+  if (start) addMatch(hits, "command-injection", "cmd.command-line", 1, WRAPPED_COMMAND.exec(text));
   // Both shellshock shapes need "(", ")" and "{".
   addMatch(hits, "command-injection", "cmd.shellshock", 1, text.includes("{") ? SHELLSHOCK.exec(text) : null);
-  addMatch(hits, "command-injection", "cmd.dot-command", 1, text.includes(".") ? DOT_COMMAND.exec(text) : null);
-  addMatch(hits, "command-injection", "cmd.ssi", 1, SSI.exec(text));
-  addMatch(hits, "command-injection", "cmd.windows", 1, WINDOWS_SHELL.exec(text));
-  addMatch(hits, "command-injection", "cmd.exec-call", 1, CODE_EXEC_CALL.exec(text));
-  addMatch(hits, "command-injection", "cmd.shell-path", 1, UNIX_PATH_EXEC.exec(text));
+  if (COMMAND_GATES.dotCommand(lower))
+    addMatch(hits, "command-injection", "cmd.dot-command", 1, DOT_COMMAND.exec(text));
+  if (COMMAND_GATES.ssi(lower)) addMatch(hits, "command-injection", "cmd.ssi", 1, SSI.exec(text));
+  if (COMMAND_GATES.windowsShell(lower))
+    addMatch(hits, "command-injection", "cmd.windows", 1, WINDOWS_SHELL.exec(text));
+  if (COMMAND_GATES.execCall(lower)) addMatch(hits, "command-injection", "cmd.exec-call", 1, CODE_EXEC_CALL.exec(text));
+  if (COMMAND_GATES.unixPath(lower))
+    addMatch(hits, "command-injection", "cmd.shell-path", 1, UNIX_PATH_EXEC.exec(text));
   addMatch(
     hits,
     "command-injection",
@@ -336,9 +449,9 @@ function commandHits(text: string, hits: RuleHit[], level: ParanoiaLevel, obfusc
     1,
     text.includes("-c") || text.includes("-C") ? SHELL_DASH_C.exec(text) : null,
   );
-  addMatch(hits, "command-injection", "cmd.command-line", 1, WRAPPER_PROGRAM.exec(text));
+  if (start) addMatch(hits, "command-injection", "cmd.command-line", 1, WRAPPER_PROGRAM.exec(text));
   // Level 2: developer forums and support desks quote install lines.
-  if (level >= 2) addMatch(hits, "command-injection", "cmd.command-line", 2, PACKAGE_INSTALL.exec(text));
+  if (level >= 2 && start) addMatch(hits, "command-injection", "cmd.command-line", 2, PACKAGE_INSTALL.exec(text));
   addMatch(
     hits,
     "command-injection",
@@ -717,6 +830,25 @@ export const CODE_GATES: readonly (readonly [gate: RegExp, rule: RegExp])[] = [
   [PHP_HINT, PHP_CODE],
   [JAVA_HINT, JAVA_CODE],
   [NODE_HINT, NODE_CODE],
+];
+
+/** Each gated command regex with its gate (taking the text), for the soundness tests. */
+export const COMMAND_GATE_PAIRS: readonly (readonly [gate: (text: string) => boolean, rule: RegExp])[] = [
+  [mayStartWithProgram, COMMAND_AT_START],
+  [mayStartWithProgram, TECH_AT_START],
+  [mayStartWithProgram, ESCAPED_COMMAND],
+  [mayStartWithProgram, WRAPPED_COMMAND],
+  [mayStartWithProgram, WRAPPER_PROGRAM],
+  [mayStartWithProgram, PACKAGE_INSTALL],
+  [(text) => COMMAND_GATES.windowsVerb(text.toLowerCase()), WINDOWS_VERB],
+  [(text) => COMMAND_GATES.expansion(text.toLowerCase()), SHELL_EXPANSION],
+  [(text) => COMMAND_GATES.batch(text.toLowerCase()), BATCH],
+  [(text) => COMMAND_GATES.powershell(text.toLowerCase()), POWERSHELL],
+  [(text) => COMMAND_GATES.dotCommand(text.toLowerCase()), DOT_COMMAND],
+  [(text) => COMMAND_GATES.ssi(text.toLowerCase()), SSI],
+  [(text) => COMMAND_GATES.windowsShell(text.toLowerCase()), WINDOWS_SHELL],
+  [(text) => COMMAND_GATES.execCall(text.toLowerCase()), CODE_EXEC_CALL],
+  [(text) => COMMAND_GATES.unixPath(text.toLowerCase()), UNIX_PATH_EXEC],
 ];
 
 /** The word lists the command rules judge by (for the plain-text pre-filter's keyword set). */
