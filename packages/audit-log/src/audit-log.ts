@@ -11,6 +11,7 @@ import {
   type DeliveredSecurityEvent,
   enterRequestScope,
   isLogger,
+  onResponseDone,
   optionChecks,
   PalisadeConfigError,
   type PalisadeLogger,
@@ -641,16 +642,16 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
   // away first), at a level by status. pino-http did this before; its middleware added five
   // properties to req and res per request and a child logger, which cost more here than the
   // whole line (see the README's cost section).
-  function onResponseClose(this: ServerResponse): void {
-    const req = this.req as IncomingMessage | undefined;
+  function onResponseClose(res: ServerResponse): void {
+    const req = res.req as IncomingMessage | undefined;
     const context = req === undefined ? undefined : contextOf(req);
     if (!context || context.logged || context.instance !== instance) return;
     context.logged = true;
     const durationMs = Math.round(Number(process.hrtime.bigint() - context.start) / 1000) / 1000;
-    const completed = this.writableEnded && !context.req.readableAborted;
+    const completed = res.writableEnded && !context.req.readableAborted;
     // A client that went away before any answer gets nginx's 499 (Client Closed Request)
     // rather than the 200 Node presets on every response.
-    const status = this.headersSent ? this.statusCode : CLIENT_CLOSED;
+    const status = res.headersSent ? res.statusCode : CLIENT_CLOSED;
     const line = requestLine(context, durationMs, status);
     const message = completed ? "request completed" : "request aborted";
     try {
@@ -672,7 +673,7 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
     // has swapped its prototype costs about a microsecond.
     requestBag(req)[CONTEXT] = new Context(req, res, requestId, instance, process.hrtime.bigint());
     attachSecurityEventSink(req, onSecurityEvent);
-    res.on("close", onResponseClose);
+    onResponseDone(req, res, onResponseClose);
     enterRequestScope(req, res, next);
   } as unknown as AuditLogMiddleware;
 

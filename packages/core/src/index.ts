@@ -25,5 +25,12 @@ export {
 export { type PalisadeLocals, palisadeLocals } from "./locals.js";
 export { consoleLogger, DOCS_ERRORS_URL, isLogger, type PalisadeLogger, warnOnce } from "./logger.js";
 export { type ProblemDetails, sendProblem } from "./problem.js";
+export {
+  type BeforeHeadersHook,
+  beforeHeaders,
+  installBeforeHeaders,
+  onResponseDone,
+  type ResponseDoneHook,
+} from "./response-hooks.js";
 export { requestBag, requestChannel } from "./sinks.js";
 export { describeValue, type OptionChecks, optionChecks, suggest } from "./validate.js";

@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   attachTimingSink,
+  beforeHeaders,
   clientIp,
   compileTrust,
   consoleLogger,
+  installBeforeHeaders,
   isLogger,
   offerRequestScope,
+  onResponseDone,
   optionChecks,
   PalisadeConfigError,
   type PalisadeLogger,
@@ -89,7 +92,6 @@ export type PerfTimingMiddleware = RequestHandler & {
 interface RequestState {
   start: bigint;
   spans: Map<string, SpanTotal> | undefined;
-  writeHead: ServerResponse["writeHead"] | undefined;
   headersApplied: boolean;
   done: boolean;
 }
@@ -270,7 +272,12 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
     return clientMatch?.(clientIp(req, trusted), 0) === true;
   }
 
-  function applyHeaders(res: ServerResponse, req: IncomingMessage, state: RequestState, args: unknown[]): void {
+  function applyHeaders(
+    res: ServerResponse,
+    req: IncomingMessage,
+    state: RequestState,
+    args: readonly unknown[],
+  ): void {
     state.headersApplied = true;
     const ms = (Number(process.hrtime.bigint() - state.start) / 1e6).toFixed(3);
     const headerArgs = args.length > 1;
@@ -296,19 +303,16 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
     if (origins.size > 0) varyOrigin(res);
   }
 
-  // Shared by every response (no closure per request); the original writeHead is kept in the state.
-  function writeHeadWithTiming(this: ServerResponse, ...args: unknown[]) {
-    const req = this.req;
+  // Shared by every response (no closure per request), run by core's writeHead hook.
+  function timingHeaders(res: ServerResponse, args: readonly unknown[]): void {
+    const req = res.req;
     const state = stateOf(req);
-    if (state && !state.headersApplied) {
-      try {
-        applyHeaders(this, req, state, args);
-      } catch {
-        // Timing headers are best effort; the response goes out regardless.
-      }
+    if (!state || state.headersApplied) return;
+    try {
+      applyHeaders(res, req, state, args);
+    } catch {
+      // Timing headers are best effort; the response goes out regardless.
     }
-    const original = state?.writeHead ?? Object.getPrototypeOf(this).writeHead;
-    return (original as (...a: unknown[]) => ServerResponse).apply(this, args);
   }
 
   function routeOf(req: ExpressRequest): string {
@@ -394,8 +398,8 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
     }
   }
 
-  function onClose(this: ServerResponse): void {
-    const req = this.req as ExpressRequest | undefined;
+  function onClose(res: ServerResponse): void {
+    const req = res.req as ExpressRequest | undefined;
     if (req === undefined) return;
     const state = stateOf(req);
     if (!state || state.done) return;
@@ -404,7 +408,7 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
     const nanos = Number(end - state.start);
     const method = req.method !== undefined && METHOD_SET.has(req.method) ? req.method : "OTHER";
     const entry = entryFor(method, routeOf(req));
-    const status = this.statusCode;
+    const status = res.statusCode;
     const statusIndex = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
     const error = statusIndex === 5;
     const epoch = epochAt(end);
@@ -418,7 +422,7 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
       entry.clientErrors++;
       totals.clientErrors++;
     }
-    if (!this.writableFinished) {
+    if (!res.writableFinished) {
       entry.aborted++;
       totals.aborted++;
     }
@@ -435,26 +439,25 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
     if (ms > entry.slowMs) {
       entry.slow++;
       totals.slow++;
-      logSlow(req, this, entry, state, ms);
+      logSlow(req, res, entry, state, ms);
     }
   }
+
+  const sendsHeaders = processTimeHeader || serverTimingHeader || origins.size > 0;
+  if (sendsHeaders) installBeforeHeaders();
 
   const middleware = function perfTimingMiddleware(req: IncomingMessage, res: ServerResponse, next: () => void) {
     const state: RequestState = {
       start: process.hrtime.bigint(),
       spans: undefined,
-      writeHead: undefined,
       headersApplied: false,
       done: false,
     };
     requestBag(req)[STATE] = state;
     attachTimingSink(req, timingSink);
-    if (processTimeHeader || serverTimingHeader || origins.size > 0) {
-      state.writeHead = res.writeHead;
-      res.writeHead = writeHeadWithTiming as ServerResponse["writeHead"];
-    }
-    // `on`, not `once`: onClose runs once by its own `done` flag, and `once` allocates a wrapper.
-    res.on("close", onClose);
+    // Both through core's shared hooks: no property and no listener of its own on `res`.
+    if (sendsHeaders) beforeHeaders(req, res, timingHeaders);
+    onResponseDone(req, res, onClose);
     // The request scope lets packages without the request (sqlite-tuning) add spans; entered
     // once one of them asks for it (core's requireRequestScope), free until then.
     offerRequestScope(req, res, next);
