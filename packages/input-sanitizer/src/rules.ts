@@ -679,9 +679,9 @@ const NODE_CODE =
   /require\s{0,16}\(\s{0,16}['"`](?:child_process|fs|net|vm|os|http)['"`]|\bprocess\s{0,16}\.\s{0,16}(?:mainModule|binding|env|kill|exit|dlopen|cwd)\b|\bchild_process\b|\.constructor\s{0,16}\(\s{0,16}['"`]|\bnew\s{1,16}Function\s{0,16}\(|\bglobal(?:This)?\s{0,16}\.\s{0,16}process|\bfs\s{0,16}\.\s{0,16}(?:readFileSync|writeFileSync|readdirSync|unlinkSync|readFile)|_\$\$ND_FUNC\$\$_|\bvm\s{0,16}\.\s{0,16}runIn\w*Context|\beval\s{0,16}\(\s{0,16}(?:atob|Buffer|String)/;
 // What each code regex cannot match without (every alternative needs one of these), so a long
 // input without any of them skips the regex.
-const PHP_HINT = /[<(]|include|require|:\/\/|\$\{|o:\d|\$_|\$globals/i;
-const JAVA_HINT = /[.(#@<]|ognl|classloader|ro0ab|aced0005/i;
-const NODE_HINT = /[.(]|child_process|_\$\$ND_FUNC/;
+const PHP_HINT = /<\?|\(|include|require|:\/\/|\$\{|o:\d|\$_|\$globals/i;
+const JAVA_HINT = /\(|java|runtime|classloader|class\.|#_memberaccess|ognl|xwork|sun\.misc|ro0ab|aced0005/i;
+const NODE_HINT = /\(|process|readFile|writeFileSync|readdirSync|unlinkSync|_\$\$ND_FUNC|runIn/;
 const REMOTE_INCLUDE =
   /^(?:https?|ftps?|file|gopher|dict|ldap|tftp|jar|netdoc|smb):\/\/[^\s]{1,2000}\?\s{0,16}$|^(?:ftps?|file|gopher|dict|tftp|jar|netdoc|smb):\/\//i;
 
@@ -719,7 +719,8 @@ function miscHits(text: string, location: Location, raw: boolean, hits: RuleHit[
     if (location !== "value") addMatch(hits, "crlf-injection", "crlf.line-break", 1, /[\r\n]/.exec(text));
     else if (level >= 3) addMatch(hits, "crlf-injection", "crlf.line-break", 3, /[\r\n]/.exec(text));
   }
-  if (text.includes("<")) addMatch(hits, "crlf-injection", "crlf.meta-refresh", 1, META_REFRESH.exec(text));
+  if (text.includes("<") && /refresh/i.test(text))
+    addMatch(hits, "crlf-injection", "crlf.meta-refresh", 1, META_REFRESH.exec(text));
   if (text.includes("{{")) {
     const m = SSTI_BRACES.exec(text);
     if (m) addMatch(hits, "ssti", "ssti.expression", SSTI_EXPRESSION.test(m[1] ?? m[2] ?? "") ? 1 : 3, m);
