@@ -65,7 +65,24 @@ const IDENTIFIER_KEY = /^[A-Za-z_][\w-]{0,63}$/;
 // A character that is neither plain nor an apostrophe survives the apostrophe stripping below.
 const NOT_PROSE = /[^\p{L}\p{N} _.,@+'’-]/u;
 
+// ASCII characters of PLAIN: 1; the apostrophe: 2; anything else: 0.
+const PROSE_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) PROSE_CLASS[c] = PLAIN.test(String.fromCharCode(c)) ? 1 : c === 39 ? 2 : 0;
+
 function plainProse(text: string): boolean {
+  // ASCII text is judged by a table: any character outside PLAIN but the apostrophe rules prose out.
+  let apostrophe = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) return plainProseText(text);
+    const kind = PROSE_CLASS[c];
+    if (kind === 0) return false;
+    if (kind === 2) apostrophe = true;
+  }
+  return !apostrophe || plainProseText(text);
+}
+
+function plainProseText(text: string): boolean {
   if (PLAIN.test(text)) return true;
   if ((!text.includes("'") && !text.includes("’")) || NOT_PROSE.test(text)) return false;
   let prose = true;

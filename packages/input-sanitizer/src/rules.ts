@@ -206,7 +206,15 @@ const TECH_WORDS = new Set(TECH_COMMANDS.split("|").filter((w) => /^[a-z0-9_-]+$
 const TECH_PATTERN =
   /^(?:python[23]?(?:\.\d{1,2}|)|gcc\d{0,2}(?:\.\d|)|ansible-[a-z]{2,12}|chef-[a-z]{2,10}|rmt-[a-z]{2,6}|impacket-[a-z]{2,20}|qemu-[a-z0-9_-]{2,20}|invoke-[a-z]{3,20}|xfs_[a-z]{2,10}|(?:cmd|net|reg|sc|ftp)\.exe|update-rc\.d)$/;
 const WORD_WORDS = new Set(WORD_COMMANDS.split("|"));
-const isTech = (word: string) => TECH_WORDS.has(word) || TECH_PATTERN.test(word);
+// Every TECH_PATTERN name starts with "python" or "gcc" or has a "-", "_" or ".".
+const isTech = (word: string) =>
+  TECH_WORDS.has(word) ||
+  ((word.includes("-") ||
+    word.includes("_") ||
+    word.includes(".") ||
+    word.startsWith("python") ||
+    word.startsWith("gcc")) &&
+    TECH_PATTERN.test(word));
 const isProgramName = (word: string) => isTech(word) || WORD_WORDS.has(word);
 const AFTER_TECH = /^(?:$|[\s<>|;&`)'"$,}])/;
 const WORD_ARGUMENT =
@@ -358,17 +366,24 @@ const WILDCARD_PROGRAM = /^(?:(?:ftp|sc).exe|update-rc.d|update-rc)$/;
  */
 export function mayStartWithProgram(text: string): boolean {
   let i = 0;
-  while (i < text.length && i <= 16 && BLANK.test(text[i]!)) i++;
+  while (i < text.length && i <= 16 && (text.charCodeAt(i) === 32 || BLANK.test(text[i]!))) i++;
   if (i > 16 || i >= text.length) return false;
   const c = text.charCodeAt(i);
   if (c === 47 || c === 92) return true;
   let j = i;
-  while (j < text.length && j - i < 64 && PROGRAM_CHAR.test(text[j]!)) j++;
+  while (j < text.length && j - i < 64 && PROGRAM_CHAR[text.charCodeAt(j)] === 1) j++;
   const word = text.slice(i, j).toLowerCase();
-  return isProgramName(word) || START_WORDS.has(word) || /^pip3\.\d{1,2}$/.test(word) || WILDCARD_PROGRAM.test(word);
+  return (
+    isProgramName(word) ||
+    START_WORDS.has(word) ||
+    (word.startsWith("pip3.") && /^pip3\.\d{1,2}$/.test(word)) ||
+    ((word.startsWith("ftp") || word.startsWith("sc") || word.startsWith("update-rc")) && WILDCARD_PROGRAM.test(word))
+  );
 }
 const BLANK = /\s/;
-const PROGRAM_CHAR = /[\w.-]/;
+// `\w`, "." and "-" (ASCII): 1.
+const PROGRAM_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) PROGRAM_CHAR[c] = /[\w.-]/.test(String.fromCharCode(c)) ? 1 : 0;
 
 // What each command regex cannot match without (every alternative needs one of these);
 // rules.test.ts checks the pairs on payloads and the corpus.
@@ -758,6 +773,11 @@ export function mayBeCommand(text: string): boolean {
 
 const SHELL_SYNTAX = /['"\\$`{}[\]]/;
 const WORD_END = /[\s;|&]/;
+// WORD_END without a regex call for ASCII.
+const isWordEnd = (c: number) =>
+  c < 128
+    ? c === 59 || c === 124 || c === 38 || c === 32 || (c >= 9 && c <= 13)
+    : WORD_END.test(String.fromCharCode(c));
 
 /** A program spelled through quoting or expansion right after a separator (`q;ec$@ho x`, `|w'h'o'am'i`); index or -1. */
 function obfuscatedAfterSeparator(text: string): number {
@@ -769,7 +789,7 @@ function obfuscatedAfterSeparator(text: string): number {
     let j = i + 1;
     while (j < text.length && j - i < 16 && (text[j] === " " || text[j] === "\t" || text[j] === c)) j++;
     let k = j;
-    while (k < text.length && k - j < 60 && !WORD_END.test(text[k]!)) k++;
+    while (k < text.length && k - j < 60 && !isWordEnd(text.charCodeAt(k))) k++;
     const word = text.slice(j, k);
     if (!SHELL_SYNTAX.test(word)) continue;
     const spelled = shellNormalize(word).trimStart().split(/\s/, 1)[0]?.toLowerCase() ?? "";
