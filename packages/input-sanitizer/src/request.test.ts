@@ -1,6 +1,7 @@
+import type { IncomingMessage } from "node:http";
 import validator from "validator";
 import { describe, expect, it } from "vitest";
-import { HINT_CHECKS } from "./request.js";
+import { HINT_CHECKS, inspectRequest } from "./request.js";
 
 // Addresses and near-addresses: valid ones edited by inserting, deleting or replacing a
 // character (dots, hyphens, "@", quotes, non-ASCII), plus long local parts, labels and domains.
@@ -46,6 +47,41 @@ describe("field hints", () => {
       // Both answers occur, so the comparison is not vacuous.
       expect(texts.filter((text) => validator.isEmail(text)).length).toBeGreaterThan(10_000);
       expect(texts.filter((text) => !validator.isEmail(text)).length).toBeGreaterThan(10_000);
+    });
+  });
+});
+
+describe("inspectRequest()", () => {
+  describe('with "fields"', () => {
+    it("checks hints on dotted, bracketed and indexed paths", () => {
+      const req = {
+        url: "/",
+        headers: {},
+        body: { client: { email: "x" }, "user-name": "y", items: ["1", "two"], 0: "z" },
+      } as unknown as IncomingMessage;
+      const { hintFailures } = inspectRequest(req, {
+        sources: ["body"],
+        fields: {
+          "body.client.email": "email",
+          'body["user-name"]': "email",
+          "body.items[1]": "int",
+          "body.items[0]": "int",
+          'body["0"]': "int",
+        },
+      });
+      expect(hintFailures).toEqual([
+        { field: 'body["0"]', hint: "int" },
+        { field: "body.client.email", hint: "email" },
+        { field: 'body["user-name"]', hint: "email" },
+        { field: "body.items[1]", hint: "int" },
+      ]);
+    });
+
+    it("checks hints on paths written in another form only as written", () => {
+      const req = { url: "/", headers: {}, body: { "user-name": "y" } } as unknown as IncomingMessage;
+      expect(inspectRequest(req, { sources: ["body"], fields: { "body.user-name": "email" } }).hintFailures).toEqual(
+        [],
+      );
     });
   });
 });

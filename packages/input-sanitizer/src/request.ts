@@ -28,6 +28,8 @@ export interface CompiledRequest {
   maxBytes: number;
   maxFieldBytes: number;
   fields: ReadonlyMap<string, FieldHint>;
+  /** The last key of each hinted field path; undefined when one could not be read (every path is then looked up). */
+  hintKeys: ReadonlySet<string | number> | undefined;
   /** Findings of recently seen header values (User-Agent strings repeat): bounded, per instance. */
   headerCache: Map<string, readonly Finding[]>;
   /** The same for keys and for paths. */
@@ -149,6 +151,7 @@ export function compileRequest(scope: string, options: Readonly<InspectRequestOp
     maxBytes,
     maxFieldBytes,
     fields,
+    hintKeys: lastKeys(fields.keys()),
     headerCache: new Map(),
     keyCache: new Map(),
     pathCache: new Map(),
@@ -156,6 +159,38 @@ export function compileRequest(scope: string, options: Readonly<InspectRequestOp
 }
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * The key `fieldPath` put last in each path (`email` in `body.client.email`, `0` in `items[0]`,
+ * `user[$ne]` in `query["user[$ne]"]`), or undefined when a path is not one it can produce.
+ */
+function lastKeys(paths: Iterable<string>): Set<string | number> | undefined {
+  const keys = new Set<string | number>();
+  for (const path of paths) {
+    let key: string | number | undefined;
+    if (path.endsWith('"]')) {
+      // A JSON string cannot contain `["`: the last one opens the key.
+      const open = path.lastIndexOf('["');
+      try {
+        key = open < 0 ? undefined : (JSON.parse(path.slice(open + 1, -1)) as unknown as string);
+      } catch {
+        key = undefined;
+      }
+      if (typeof key !== "string" || fieldPath(path.slice(0, open), key) !== path) return undefined;
+    } else if (path.endsWith("]")) {
+      const open = path.lastIndexOf("[");
+      key = Number(path.slice(open + 1, -1));
+      if (open < 0 || !Number.isInteger(key) || fieldPath(path.slice(0, open), key) !== path) return undefined;
+    } else {
+      const dot = path.lastIndexOf(".");
+      key = path.slice(dot + 1);
+      if (dot < 0) continue;
+      if (fieldPath(path.slice(0, dot), key) !== path) return undefined;
+    }
+    keys.add(key);
+  }
+  return keys;
+}
 
 /** `body.notes`, `query["user[$ne]"]`, `body.items[0]`. */
 export function fieldPath(parent: string, key: string | number): string {
@@ -227,7 +262,17 @@ function cacheFor(compiled: CompiledRequest, location: Location): Map<string, re
   return location === "key" ? compiled.keyCache : location === "path" ? compiled.pathCache : compiled.headerCache;
 }
 
-function inspectString(walk: Walk, text: string, field: string, location: Location): boolean {
+/**
+ * Inspects one string. Its field path is `parent` itself when `key` is undefined, else
+ * `fieldPath(parent, key)`, built only when needed (a field hint may name it, or a finding).
+ */
+function inspectString(
+  walk: Walk,
+  text: string,
+  parent: string,
+  key: string | number | undefined,
+  location: Location,
+): boolean {
   const { compiled, result } = walk;
   result.fields++;
   if (result.fields > compiled.maxFields) {
@@ -240,7 +285,12 @@ function inspectString(walk: Walk, text: string, field: string, location: Locati
     result.exceeded = "bytes";
     return false;
   }
-  if (location !== "key" && compiled.fields.size > 0) {
+  if (
+    location !== "key" &&
+    compiled.fields.size > 0 &&
+    (key === undefined || compiled.hintKeys === undefined || compiled.hintKeys.has(key))
+  ) {
+    const field = key === undefined ? parent : fieldPath(parent, key);
     const hint = compiled.fields.get(field);
     if (hint !== undefined) {
       if (HINT_CHECKS[hint](text)) return true;
@@ -264,6 +314,8 @@ function inspectString(walk: Walk, text: string, field: string, location: Locati
     if (text.length <= compiled.inspect.maxLength && cannotMatch(text)) return true;
     found = inspectWith(text, compiled.inspect, location);
   }
+  if (found.length === 0) return true;
+  const field = key === undefined ? parent : fieldPath(parent, key);
   for (let i = 0; i < found.length; i++) {
     const finding = found[i]!;
     result.findings.push(location === "key" ? { ...finding, field, key: true } : { ...finding, field });
@@ -271,39 +323,45 @@ function inspectString(walk: Walk, text: string, field: string, location: Locati
   return true;
 }
 
-function walkValue(walk: Walk, value: unknown, field: string, depth: number, parentKey: string | undefined): boolean {
+/** Walks `value`, whose field path is `parent` when `key` is undefined, else `fieldPath(parent, key)`. */
+function walkValue(
+  walk: Walk,
+  value: unknown,
+  parent: string,
+  key: string | number | undefined,
+  depth: number,
+): boolean {
   const { compiled, result } = walk;
   if (result.exceeded) return false;
-  if (typeof value === "string") return inspectString(walk, value, field, "value");
+  if (typeof value === "string") return inspectString(walk, value, parent, key, "value");
   if (typeof value !== "object" || value === null) return true;
   if (depth > compiled.maxDepth) {
     result.exceeded = "depth";
     return false;
   }
   if (alreadySeen(walk, value)) return true;
+  const field = key === undefined ? parent : fieldPath(parent, key);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++)
-      if (!walkValue(walk, value[i], fieldPath(field, i), depth + 1, undefined)) return false;
+    for (let i = 0; i < value.length; i++) if (!walkValue(walk, value[i], field, i, depth + 1)) return false;
     return true;
   }
   if (Buffer.isBuffer(value)) return true;
   const keys = Object.keys(value);
   for (let k = 0; k < keys.length; k++) {
-    const key = keys[k]!;
-    const path = fieldPath(field, key);
-    if (!inspectString(walk, key, path, "key")) return false;
-    if (key === "prototype" && parentKey === "constructor" && compiled.inspect.kinds.has("prototype-pollution")) {
+    const name = keys[k]!;
+    if (!inspectString(walk, name, field, name, "key")) return false;
+    if (name === "prototype" && key === "constructor" && compiled.inspect.kinds.has("prototype-pollution")) {
       result.findings.push({
         kind: "prototype-pollution",
         rule: "proto.key",
         paranoiaLevel: 1,
         fragment: "constructor.prototype",
         decodings: [],
-        field: path,
+        field: fieldPath(field, name),
         key: true,
       });
     }
-    if (!walkValue(walk, (value as Record<string, unknown>)[key], path, depth + 1, key)) return false;
+    if (!walkValue(walk, (value as Record<string, unknown>)[name], field, name, depth + 1)) return false;
   }
   return true;
 }
@@ -314,22 +372,23 @@ export function inspectRequestWith(req: IncomingMessage, compiled: CompiledReque
   const result: RequestInspection = { findings: [], fields: 0, bytes: 0, hintFailures: [] };
   const walk: Walk = { compiled, result, seen: [], seenSet: undefined };
   const s = compiled.sources;
-  if (s.has("path") && !inspectString(walk, rawPath(r), "path", "path")) return result;
+  if (s.has("path") && !inspectString(walk, rawPath(r), "path", undefined, "path")) return result;
   if (s.has("query")) {
     const query = typeof r.query === "object" && r.query !== null ? r.query : rawQuery(r);
-    if (!walkValue(walk, query, "query", 1, undefined)) return result;
+    if (!walkValue(walk, query, "query", undefined, 1)) return result;
   }
-  if (s.has("params") && !walkValue(walk, r.params, "params", 1, undefined)) return result;
-  if (s.has("body") && !walkValue(walk, r.body, "body", 1, undefined)) return result;
+  if (s.has("params") && !walkValue(walk, r.params, "params", undefined, 1)) return result;
+  if (s.has("body") && !walkValue(walk, r.body, "body", undefined, 1)) return result;
   if (s.has("cookies")) {
     const cookies = typeof r.cookies === "object" && r.cookies !== null ? r.cookies : parseCookies(req.headers.cookie);
-    if (!walkValue(walk, cookies, "cookies", 1, undefined)) return result;
+    if (!walkValue(walk, cookies, "cookies", undefined, 1)) return result;
   }
   if (s.has("headers")) {
     for (let h = 0; h < compiled.headers.length; h++) {
       const value = req.headers[compiled.headers[h]!];
       const text = Array.isArray(value) ? value.join(", ") : value;
-      if (typeof text === "string" && !inspectString(walk, text, compiled.headerFields[h]!, "header")) return result;
+      if (typeof text === "string" && !inspectString(walk, text, compiled.headerFields[h]!, undefined, "header"))
+        return result;
     }
   }
   return result;
