@@ -85,12 +85,20 @@ function plainProse(text: string): boolean {
 function plainProseText(text: string): boolean {
   if (PLAIN.test(text)) return true;
   if ((!text.includes("'") && !text.includes("’")) || NOT_PROSE.test(text)) return false;
-  let prose = true;
-  const stripped = text.replace(APOSTROPHE_WORD, (_m, before: string, rest: string) => {
-    if (SQL_OPERATOR_WORDS.has(rest.toLowerCase())) prose = false;
-    return `${before}${rest}`;
-  });
-  return prose && PLAIN.test(stripped);
+  // Prose when every apostrophe sits in a word (the same left-to-right matches a replace would
+  // make) and no part after one is a SQL operator word.
+  let inWords = 0;
+  APOSTROPHE_WORD.lastIndex = 0;
+  for (let m = APOSTROPHE_WORD.exec(text); m !== null; m = APOSTROPHE_WORD.exec(text)) {
+    if (SQL_OPERATOR_WORDS.has(m[2]!.toLowerCase())) return false;
+    inWords++;
+  }
+  let apostrophes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 39 || c === 0x2019) apostrophes++;
+  }
+  return inWords === apostrophes;
 }
 const PLAIN_NEEDS_RULES =
   /_proto_|information_schema|tempdb|msdb|mysql\.|performance_schema|all_tab|user_tab|dba_users|sys\.|sysobjects|msys|pg_|sqlite_|xp_|sp_|utl_|dbms_|openrowset|opendatasource|^\s{0,16}(?:xor|rlike|regexp|(?:is|like)\s{1,16}(?:not\s{1,16}|)null)\s{0,16}$|@@|^(?:select|insert|update|delete|drop|create|alter|truncate|exec|execute|declare|waitfor|shutdown|grant|revoke|replace|load|handler|union)\b|\b(?:document|window|union|select|sleep|benchmark|order by|group by|having|where|into|waitfor|exec|between|sounds|case)\b|--/i;
