@@ -51,7 +51,42 @@ describe("clientIp()", () => {
   });
 });
 
+describe("clientIp() per request", () => {
+  it("resolves once per request and trust function, whoever asks", async () => {
+    let calls = 0;
+    const counting = (address: string) => {
+      calls++;
+      return address === "127.0.0.1" || address === "::ffff:127.0.0.1";
+    };
+    const other = () => false;
+    const app = express();
+    app.get("/", (req, res) => {
+      const first = clientIp(req, counting);
+      const again = clientIp(req, counting);
+      const untrusting = clientIp(req, other);
+      res.json({ first, again, untrusting, calls });
+    });
+
+    const one = await request(app).get("/").set("X-Forwarded-For", "203.0.113.9");
+    expect(one.body).toEqual({ first: "203.0.113.9", again: "203.0.113.9", untrusting: "127.0.0.1", calls: 1 });
+    const two = await request(app).get("/").set("X-Forwarded-For", "198.51.100.4");
+    expect(two.body.first).toBe("198.51.100.4");
+    expect(two.body.calls).toBe(2);
+  });
+});
+
 describe("compileTrust()", () => {
+  it("gives every caller with the same list the same function, with the same answers", () => {
+    const trust = compileTrust(["loopback", "10.0.0.0/8"]);
+    expect(compileTrust("loopback, 10.0.0.0/8")).toBe(trust);
+    for (let i = 0; i < 3; i++) {
+      expect(trust("::ffff:127.0.0.1", 0)).toBe(true);
+      expect(trust("10.1.2.3", 1)).toBe(true);
+      expect(trust("203.0.113.9", 1)).toBe(false);
+      expect(trust("not an address", 1)).toBe(false);
+    }
+  });
+
   it("throws a PalisadeConfigError naming the option for a bad range", () => {
     expect(() => compileTrust(["10.0.0.0/99"], "trustedProxies", "rateLimit")).toThrow(PalisadeConfigError);
     try {

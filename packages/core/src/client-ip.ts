@@ -3,6 +3,7 @@ import { isIPv4 } from "node:net";
 import ipaddr from "ipaddr.js";
 import proxyaddr from "proxy-addr";
 import { PalisadeConfigError } from "./errors.js";
+import { requestBag } from "./sinks.js";
 
 /** A compiled trust function: is the hop `address` at position `index` a trusted proxy? */
 export type TrustFunction = (address: string, index: number) => boolean;
@@ -15,6 +16,29 @@ export type TrustFunction = (address: string, index: number) => boolean;
 export type TrustedProxies = readonly string[] | string | TrustFunction;
 
 const TRUST_NONE: TrustFunction = () => false;
+
+// Compiled lists by their text: every package configured with the same proxies shares one
+// function, so a request's address resolved by one is found by the next (see clientIp).
+const compiledLists = new Map<string, TrustFunction>();
+const ADDRESS_CACHE_SIZE = 1024;
+
+/**
+ * proxy-addr's compiled list parses the address with ipaddr.js on every call (an IPv4-mapped
+ * IPv6 socket address such as `::ffff:127.0.0.1` took several microseconds); the answer for a
+ * list depends only on the address, so it is remembered (bounded: cleared when full).
+ */
+function rememberAnswers(trust: TrustFunction): TrustFunction {
+  const answers = new Map<string, boolean>();
+  return (address, index) => {
+    let answer = answers.get(address);
+    if (answer === undefined) {
+      answer = trust(address, index);
+      if (answers.size >= ADDRESS_CACHE_SIZE) answers.clear();
+      answers.set(address, answer);
+    }
+    return answer;
+  };
+}
 
 /**
  * Compiles a proxy list once, at construction. Throws a `PalisadeConfigError` naming `option`
@@ -32,8 +56,13 @@ export function compileTrust(
   if (typeof trusted === "function") return trusted;
   const list = typeof trusted === "string" ? trusted.split(",").map((entry) => entry.trim()) : trusted;
   if (list.length === 0) return TRUST_NONE;
+  const key = list.join(",");
+  const known = compiledLists.get(key);
+  if (known) return known;
   try {
-    return proxyaddr.compile([...list]);
+    const trust = rememberAnswers(proxyaddr.compile([...list]));
+    compiledLists.set(key, trust);
+    return trust;
   } catch (error) {
     throw new PalisadeConfigError(
       "ERR_PALISADE_INVALID_OPTION",
@@ -54,6 +83,8 @@ export function normalizeIp(address: string): string {
     return address;
   }
 }
+
+const RESOLVED = Symbol.for("palisade.core.clientIp");
 
 type ExpressLike = IncomingMessage & { app?: { get?(name: string): unknown } };
 
@@ -76,5 +107,12 @@ export function clientIp(req: IncomingMessage, trusted?: TrustedProxies): string
   } else {
     trust = typeof trusted === "function" ? trusted : compileTrust(trusted);
   }
-  return normalizeIp(proxyaddr(req, trust));
+  // Several packages ask per request (log line, rate-limit key, allowlist): with the same
+  // trust function the answer is the same, so the last one is kept in the request bag.
+  const bag = requestBag(req);
+  const last = bag[RESOLVED] as { trust: TrustFunction; ip: string } | undefined;
+  if (last !== undefined && last.trust === trust) return last.ip;
+  const ip = normalizeIp(proxyaddr(req, trust));
+  bag[RESOLVED] = { trust, ip };
+  return ip;
 }
