@@ -8,7 +8,15 @@ import { BOOKING_BENIGN } from "./fixtures/booking-benign.js";
 import { SCRIPT_GATE_PAIRS } from "./html.js";
 import { compileInspect, inspectRules, inspectWith } from "./inspect.js";
 import { cannotMatch, ruleKeywords } from "./prefilter.js";
-import { CODE_GATES, COMMAND_GATE_PAIRS, type Location, mayStartWithProgram, RULE_WORD_SETS } from "./rules.js";
+import {
+  CODE_GATES,
+  COMMAND_GATE_PAIRS,
+  type Location,
+  MONGO_JS_GATE,
+  mayStartWithProgram,
+  RULE_WORD_SETS,
+} from "./rules.js";
+import { SQL_GATES } from "./sql.js";
 
 const srcDir = fileURLToPath(new URL(".", import.meta.url));
 const corpusDir = process.env.SANITIZER_CORPUS ?? join(srcDir, "../../../../shared/corpus");
@@ -321,4 +329,38 @@ describe("the command rules' gates", () => {
       expect(mayStartWithProgram(text)).toBe(false);
     },
   );
+});
+
+describe("the SQL fragment and NoSQL script gates", () => {
+  const payloads = [
+    "1 union select * from information_schema.tables",
+    "select * from mysql.user",
+    "' ; exec master..xp_cmdshell 'dir'",
+    "select * from openrowset('x')",
+    "x'; sleep(5000); var a='",
+    "1; return true",
+    "'; while(true){}",
+    "' && this.password.match(/.*/)//",
+    "' || 'a'=='a",
+    "db.users.find()",
+    "sleep(5000)",
+  ];
+  const texts = [...payloads, ...corpus(), ...BOOKING_BENIGN].flatMap((text) =>
+    variantsOf(text).map((variant) => variant.text),
+  );
+  const pairs: (readonly [gate: (text: string) => boolean, rule: RegExp])[] = [
+    ...SQL_GATES.map(([gate, rule]) => [(text: string) => gate.test(text), rule] as const),
+    MONGO_JS_GATE,
+  ];
+
+  it("never hide a string their rule matches, on payloads and on the corpus", () => {
+    const missed: string[] = [];
+    for (const text of texts) {
+      for (const [gate, rule] of pairs) {
+        if (rule.test(text) && !gate(text)) missed.push(`${rule.source.slice(0, 20)}… ${JSON.stringify(text)}`);
+      }
+    }
+    expect(missed).toEqual([]);
+    for (const [, rule] of pairs) expect(payloads.some((text) => rule.test(text))).toBe(true);
+  });
 });

@@ -613,6 +613,26 @@ const PROTO_KEY = /^(?:__proto__|prototype)$/;
 const PROTO_IN_TEXT =
   /__proto__\s{0,16}(?:[[.:"'=]|$)|["']__proto__["']|\bconstructor\s{0,16}(?:\.\s{0,16}|\[\s{0,16}["']?)prototype\b|^__proto__$/;
 
+/**
+ * What MONGO_JS cannot match without (case-sensitive, like it): a call, `&&` or `||`, or a ";"
+ * with `return`, or with a quote and one of the words that may follow `';`.
+ */
+function mayBeMongoJs(text: string): boolean {
+  if (text.includes("(") || text.includes("&&") || text.includes("||")) return true;
+  if (!text.includes(";")) return false;
+  if (text.includes("return")) return true;
+  return (
+    (text.includes("'") || text.includes('"')) &&
+    (text.includes("sleep") ||
+      text.includes("while") ||
+      text.includes("var") ||
+      text.includes("let") ||
+      text.includes("const") ||
+      text.includes("=") ||
+      text.includes("db."))
+  );
+}
+
 function nosqlHits(text: string, location: Location, hits: RuleHit[]): void {
   if (location === "key") {
     const bracket = /\[\s{0,16}\$(\w+)\s{0,16}\]/.exec(text);
@@ -636,7 +656,7 @@ function nosqlHits(text: string, location: Location, hits: RuleHit[]): void {
     const m = MONGO_IN_TEXT.exec(text);
     if (m) hits.push({ kind: "nosql", rule: "nosql.operator", paranoiaLevel: 1, index: m.index, length: m[0].length });
   }
-  const js = /[.(|&;]/.test(text) ? MONGO_JS.exec(text) : null;
+  const js = mayBeMongoJs(text) ? MONGO_JS.exec(text) : null;
   if (js)
     hits.push({ kind: "nosql", rule: "nosql.javascript", paranoiaLevel: 1, index: js.index, length: js[0].length });
   if (text.includes("proto")) {
@@ -845,6 +865,9 @@ export function ruleHits(
   if (CODE_CHARS.test(text) || text.includes("\r") || text.includes("\n") || /[()]/.test(text))
     miscHits(text, location, raw, hits, level);
 }
+
+/** MONGO_JS with its gate (for the soundness tests). */
+export const MONGO_JS_GATE = [mayBeMongoJs, MONGO_JS] as const;
 
 /** Each code regex with the gate that must match wherever it does (tests check the pairs). */
 export const CODE_GATES: readonly (readonly [gate: RegExp, rule: RegExp])[] = [

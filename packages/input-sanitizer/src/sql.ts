@@ -1451,7 +1451,8 @@ function push(hits: SqlHit[], rule: string, paranoiaLevel: SqlHit["paranoiaLevel
 }
 
 // Cheap character tests that keep each fragment regex off text that cannot match it.
-const SCHEMA_HINT = /[_.]|db|sys|open/i;
+// Every schema object has "_", "db", "sys" or "mysql" in its name; every system procedure "_" or "open".
+const SCHEMA_HINT = /_|db|sys|mysql|open/i;
 const PROCEDURE_HINT = /xp_|sp_|utl_|dbms_|open/i;
 const MIXED_CASE_HINT = /[a-z][A-Z]|[A-Z]{3}[a-z]/;
 
@@ -1507,6 +1508,13 @@ export function sqlHits(text: string, maxTokens = 256, level: SqlHit["paranoiaLe
   if (text.includes('"')) judge(tokenize(text, '"', Math.min(maxTokens, 64)), '"', hits);
   return hits;
 }
+
+/** Each fragment regex with the gate that must match wherever it does (tests check the pairs). */
+export const SQL_GATES: readonly (readonly [gate: RegExp, rule: RegExp])[] = [
+  [SCHEMA_HINT, SCHEMA_OBJECTS],
+  [SCHEMA_HINT, SYSTEM_PROCEDURES],
+  [PROCEDURE_HINT, SYSTEM_PROCEDURES],
+];
 
 export const SQL_REGEXES: readonly RegExp[] = [
   SQL_CHARS,
