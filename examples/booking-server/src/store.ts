@@ -71,6 +71,13 @@ export interface PaymentRow {
   created_at: string;
 }
 
+/**
+ * The routes keep every appointment inside one day's opening hours (appointments.ts, `slot`), so
+ * one that overlaps a window starting at `from` started less than a day before it.
+ */
+const LONGEST_APPOINTMENT_MS = 24 * 3600_000;
+const earliestOverlappingStart = (from: string) => new Date(Date.parse(from) - LONGEST_APPOINTMENT_MS).toISOString();
+
 export const publicUser = (row: UserRow): PublicUser => ({
   id: row.id,
   email: row.email,
@@ -156,13 +163,18 @@ export function createStore(db: DB) {
       `SELECT id, name, duration_minutes AS durationMinutes, price_cents AS priceCents
        FROM services WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT 20`,
     ),
-    barberBookings: db.prepare<[number, string, string], { start_time: string; end_time: string }>(
+    // `start_time > ?` (the window's start less the longest possible appointment) bounds the
+    // index range on (barber_id, start_time) from below as well: without it every overlap check
+    // walked all of a barber's earlier bookings, a cost that grew with the table.
+    barberBookings: db.prepare<[number, string, string, string], { start_time: string; end_time: string }>(
       `SELECT start_time, end_time FROM appointments
-       WHERE barber_id = ? AND status = 'booked' AND start_time < ? AND end_time > ? ORDER BY start_time`,
+       WHERE barber_id = ? AND status = 'booked' AND start_time < ? AND start_time > ? AND end_time > ?
+       ORDER BY start_time`,
     ),
-    overlapping: db.prepare<[number, string, string, number], { id: number }>(
+    overlapping: db.prepare<[number, string, string, string, number], { id: number }>(
       `SELECT id FROM appointments
-       WHERE barber_id = ? AND status = 'booked' AND start_time < ? AND end_time > ? AND id != ? LIMIT 1`,
+       WHERE barber_id = ? AND status = 'booked' AND start_time < ? AND start_time > ? AND end_time > ? AND id != ?
+       LIMIT 1`,
     ),
     insertAppointment: db.prepare<[number, number, number, string, string, string]>(
       `INSERT INTO appointments (barber_id, client_id, service_id, start_time, end_time, notes)
@@ -252,7 +264,8 @@ export function createStore(db: DB) {
       barbers: s.searchBarbers.all(likePattern(q)),
       services: s.searchServices.all(likePattern(q)),
     }),
-    barberBookings: (barberId: number, from: string, to: string) => s.barberBookings.all(barberId, to, from),
+    barberBookings: (barberId: number, from: string, to: string) =>
+      s.barberBookings.all(barberId, to, earliestOverlappingStart(from), from),
     /**
      * Books a slot if nothing overlaps it, inside one IMMEDIATE transaction so that concurrent
      * bookings (also from other processes) serialise: exactly one wins.
@@ -260,7 +273,9 @@ export function createStore(db: DB) {
     book(input: { barberId: number; clientId: number; serviceId: number; start: string; end: string; notes: string }) {
       return db
         .transaction(() => {
-          if (s.overlapping.get(input.barberId, input.end, input.start, -1)) return undefined;
+          if (s.overlapping.get(input.barberId, input.end, earliestOverlappingStart(input.start), input.start, -1)) {
+            return undefined;
+          }
           const { lastInsertRowid } = s.insertAppointment.run(
             input.barberId,
             input.clientId,
@@ -279,7 +294,7 @@ export function createStore(db: DB) {
     reschedule(id: number, barberId: number, start: string, end: string): "ok" | "conflict" | "gone" {
       return db
         .transaction(() => {
-          if (s.overlapping.get(barberId, end, start, id)) return "conflict" as const;
+          if (s.overlapping.get(barberId, end, earliestOverlappingStart(start), start, id)) return "conflict" as const;
           return s.reschedule.run(start, end, id).changes === 1 ? ("ok" as const) : ("gone" as const);
         })
         .immediate();
