@@ -426,9 +426,15 @@ const COMMAND_GATES = {
   unixPath: (lower: string) => lower.includes("bin/"),
 };
 
+// Something every gate above needs (each names one of these words or characters): text without
+// any of them skips the gated regexes without a lower-case copy.
+const COMMAND_GATE_WORDS =
+  /net|reg|sc|\$|<\(|>\(|<<<|\/dev\/|alias|if|for|invoke-|start|new-object|downloadstring|downloadfile|frombase64string|iex|iwr|iwmi|irm|shell|system|databases|import|output|read|load|<!--|%|cmd|exist|defined|errorlevel|\(|bin\//i;
+
 function commandHits(text: string, hits: RuleHit[], level: ParanoiaLevel, obfuscated = false): void {
   scanSeparators(text, hits);
-  const lower = text.toLowerCase();
+  const gated = COMMAND_GATE_WORDS.test(text);
+  const lower = gated ? text.toLowerCase() : "";
   const start = mayStartWithProgram(text);
   if (start) addMatch(hits, "command-injection", "cmd.command-line", 1, COMMAND_AT_START.exec(text));
   const line = start ? TECH_AT_START.exec(text) : null;
@@ -440,22 +446,25 @@ function commandHits(text: string, hits: RuleHit[], level: ParanoiaLevel, obfusc
     obfuscated || family || (line && commandLine(text)) ? 1 : 2,
     line,
   );
-  if (COMMAND_GATES.windowsVerb(lower)) addMatch(hits, "command-injection", "cmd.windows", 1, WINDOWS_VERB.exec(text));
-  if (COMMAND_GATES.expansion(lower))
+  if (gated && COMMAND_GATES.windowsVerb(lower))
+    addMatch(hits, "command-injection", "cmd.windows", 1, WINDOWS_VERB.exec(text));
+  if (gated && COMMAND_GATES.expansion(lower))
     addMatch(hits, "command-injection", "cmd.expansion", 1, SHELL_EXPANSION.exec(text));
   if (start) addMatch(hits, "command-injection", "cmd.expansion", 1, ESCAPED_COMMAND.exec(text));
-  if (COMMAND_GATES.batch(lower)) addMatch(hits, "command-injection", "cmd.windows", 1, BATCH.exec(text));
-  if (COMMAND_GATES.powershell(lower)) addMatch(hits, "command-injection", "cmd.powershell", 1, POWERSHELL.exec(text));
+  if (gated && COMMAND_GATES.batch(lower)) addMatch(hits, "command-injection", "cmd.windows", 1, BATCH.exec(text));
+  if (gated && COMMAND_GATES.powershell(lower))
+    addMatch(hits, "command-injection", "cmd.powershell", 1, POWERSHELL.exec(text));
   if (start) addMatch(hits, "command-injection", "cmd.command-line", 1, WRAPPED_COMMAND.exec(text));
   // Both shellshock shapes need "(", ")" and "{".
   addMatch(hits, "command-injection", "cmd.shellshock", 1, text.includes("{") ? SHELLSHOCK.exec(text) : null);
-  if (COMMAND_GATES.dotCommand(lower))
+  if (gated && COMMAND_GATES.dotCommand(lower))
     addMatch(hits, "command-injection", "cmd.dot-command", 1, DOT_COMMAND.exec(text));
-  if (COMMAND_GATES.ssi(lower)) addMatch(hits, "command-injection", "cmd.ssi", 1, SSI.exec(text));
-  if (COMMAND_GATES.windowsShell(lower))
+  if (gated && COMMAND_GATES.ssi(lower)) addMatch(hits, "command-injection", "cmd.ssi", 1, SSI.exec(text));
+  if (gated && COMMAND_GATES.windowsShell(lower))
     addMatch(hits, "command-injection", "cmd.windows", 1, WINDOWS_SHELL.exec(text));
-  if (COMMAND_GATES.execCall(lower)) addMatch(hits, "command-injection", "cmd.exec-call", 1, CODE_EXEC_CALL.exec(text));
-  if (COMMAND_GATES.unixPath(lower))
+  if (gated && COMMAND_GATES.execCall(lower))
+    addMatch(hits, "command-injection", "cmd.exec-call", 1, CODE_EXEC_CALL.exec(text));
+  if (gated && COMMAND_GATES.unixPath(lower))
     addMatch(hits, "command-injection", "cmd.shell-path", 1, UNIX_PATH_EXEC.exec(text));
   addMatch(
     hits,
@@ -884,15 +893,15 @@ export const COMMAND_GATE_PAIRS: readonly (readonly [gate: (text: string) => boo
   [mayStartWithProgram, WRAPPED_COMMAND],
   [mayStartWithProgram, WRAPPER_PROGRAM],
   [mayStartWithProgram, PACKAGE_INSTALL],
-  [(text) => COMMAND_GATES.windowsVerb(text.toLowerCase()), WINDOWS_VERB],
-  [(text) => COMMAND_GATES.expansion(text.toLowerCase()), SHELL_EXPANSION],
-  [(text) => COMMAND_GATES.batch(text.toLowerCase()), BATCH],
-  [(text) => COMMAND_GATES.powershell(text.toLowerCase()), POWERSHELL],
-  [(text) => COMMAND_GATES.dotCommand(text.toLowerCase()), DOT_COMMAND],
-  [(text) => COMMAND_GATES.ssi(text.toLowerCase()), SSI],
-  [(text) => COMMAND_GATES.windowsShell(text.toLowerCase()), WINDOWS_SHELL],
-  [(text) => COMMAND_GATES.execCall(text.toLowerCase()), CODE_EXEC_CALL],
-  [(text) => COMMAND_GATES.unixPath(text.toLowerCase()), UNIX_PATH_EXEC],
+  [(text) => COMMAND_GATE_WORDS.test(text) && COMMAND_GATES.windowsVerb(text.toLowerCase()), WINDOWS_VERB],
+  [(text) => COMMAND_GATE_WORDS.test(text) && COMMAND_GATES.expansion(text.toLowerCase()), SHELL_EXPANSION],
+  [(text) => COMMAND_GATE_WORDS.test(text) && COMMAND_GATES.batch(text.toLowerCase()), BATCH],
+  [(text) => COMMAND_GATE_WORDS.test(text) && COMMAND_GATES.powershell(text.toLowerCase()), POWERSHELL],
+  [(text) => COMMAND_GATE_WORDS.test(text) && COMMAND_GATES.dotCommand(text.toLowerCase()), DOT_COMMAND],
+  [(text) => COMMAND_GATE_WORDS.test(text) && COMMAND_GATES.ssi(text.toLowerCase()), SSI],
+  [(text) => COMMAND_GATE_WORDS.test(text) && COMMAND_GATES.windowsShell(text.toLowerCase()), WINDOWS_SHELL],
+  [(text) => COMMAND_GATE_WORDS.test(text) && COMMAND_GATES.execCall(text.toLowerCase()), CODE_EXEC_CALL],
+  [(text) => COMMAND_GATE_WORDS.test(text) && COMMAND_GATES.unixPath(text.toLowerCase()), UNIX_PATH_EXEC],
 ];
 
 /** The word lists the command rules judge by (for the plain-text pre-filter's keyword set). */
