@@ -374,13 +374,16 @@ export function inspectRequestWith(req: IncomingMessage, compiled: CompiledReque
   const s = compiled.sources;
   if (s.has("path") && !inspectString(walk, rawPath(r), "path", undefined, "path")) return result;
   if (s.has("query")) {
-    const query = typeof r.query === "object" && r.query !== null ? r.query : rawQuery(r);
+    // One read: Express 5 parses the query string again on every read of `req.query`.
+    const parsed = r.query;
+    const query = typeof parsed === "object" && parsed !== null ? parsed : rawQuery(r);
     if (!walkValue(walk, query, "query", undefined, 1)) return result;
   }
   if (s.has("params") && !walkValue(walk, r.params, "params", undefined, 1)) return result;
   if (s.has("body") && !walkValue(walk, r.body, "body", undefined, 1)) return result;
   if (s.has("cookies")) {
-    const cookies = typeof r.cookies === "object" && r.cookies !== null ? r.cookies : parseCookies(req.headers.cookie);
+    const parsed = r.cookies;
+    const cookies = typeof parsed === "object" && parsed !== null ? parsed : parseCookies(req.headers.cookie);
     if (!walkValue(walk, cookies, "cookies", undefined, 1)) return result;
   }
   if (s.has("headers")) {

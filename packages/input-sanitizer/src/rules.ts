@@ -366,7 +366,7 @@ const WILDCARD_PROGRAM = /^(?:(?:ftp|sc).exe|update-rc.d|update-rc)$/;
  */
 export function mayStartWithProgram(text: string): boolean {
   let i = 0;
-  while (i < text.length && i <= 16 && (text.charCodeAt(i) === 32 || BLANK.test(text[i]!))) i++;
+  while (i < text.length && i <= 16 && isBlank(text.charCodeAt(i))) i++;
   if (i > 16 || i >= text.length) return false;
   const c = text.charCodeAt(i);
   if (c === 47 || c === 92) return true;
@@ -381,6 +381,7 @@ export function mayStartWithProgram(text: string): boolean {
   );
 }
 const BLANK = /\s/;
+const isBlank = (c: number) => (c < 128 ? c === 32 || (c >= 9 && c <= 13) : BLANK.test(String.fromCharCode(c)));
 // `\w`, "." and "-" (ASCII): 1.
 const PROGRAM_CHAR = new Uint8Array(128);
 for (let c = 0; c < 128; c++) PROGRAM_CHAR[c] = /[\w.-]/.test(String.fromCharCode(c)) ? 1 : 0;
@@ -846,9 +847,11 @@ export function ruleHits(
       const head = text.trimStart().slice(0, 200).split(/\s/, 1)[0] ?? "";
       const obfuscatedHead = /[{}[\]$\\`<>]/.test(head) || (head.match(/['"]/g)?.length ?? 0) >= 2;
       // The obfuscation must touch the program name itself (`ping\`\` 1.2.3.4`, not `echo $x`).
-      const shellHead = shell.trimStart().slice(0, 200).split(/\s/, 1)[0] ?? "";
-      const touched = !mayBeCommand(text) || shellHead !== head;
-      if (obfuscatedHead && mayBeCommand(shell) && touched) {
+      if (
+        obfuscatedHead &&
+        mayBeCommand(shell) &&
+        (!mayBeCommand(text) || (shell.trimStart().slice(0, 200).split(/\s/, 1)[0] ?? "") !== head)
+      ) {
         hits.push({
           kind: "command-injection",
           rule: "cmd.obfuscated-command",
