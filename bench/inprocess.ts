@@ -4,6 +4,7 @@ import http from "node:http";
 import { Duplex } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { BenchRequest, HttpBenchCase } from "./harness.js";
+import { cpuReport } from "./server-cpu.js";
 
 // `pnpm bench <name> --inprocess`: an HTTP bench case's variants measured without a network or a
 // load generator. Each variant runs in its own process: a real node:http server (its parser,
@@ -114,8 +115,6 @@ function measure(proc: ChildProcess, amount: number): Promise<{ micros: number; 
   });
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 /** Runs an HTTP bench case in process; same targets, ratios from CPU per request. */
 export async function runInProcess(name: string, file: string, bench: HttpBenchCase) {
   const variants = Object.keys(bench.variants);
@@ -135,28 +134,12 @@ export async function runInProcess(name: string, file: string, bench: HttpBenchC
       for (const proc of procs.values()) proc.kill();
     }
   }
-  const baseline = variants[0]!;
-  // Paired per round (same moment, same machine state), then the median over rounds.
-  const ratio = (variant: string, against = baseline) =>
-    Number(median(samples.get(against)!.map((value, i) => value / samples.get(variant)![i]!)).toFixed(3));
-  const rows = variants.map((variant) => ({
-    variant,
-    cpuMicrosPerRequest: Number(median(samples.get(variant)!).toFixed(1)),
-    minMicros: Number(Math.min(...samples.get(variant)!).toFixed(1)),
-    ratio: ratio(variant),
-  }));
-  console.log(`\n${name} in process: ${bench.description} (${rounds} rounds x ${amount} requests)`);
-  console.table(rows);
-  const targets = (bench.targets ?? []).map((target) => {
-    const against = target.against ?? baseline;
-    const value = ratio(target.variant, against);
-    return { ...target, against, ratio: value, met: value >= target.minRatio };
-  });
-  for (const target of targets) {
-    console.log(
-      `  target ${target.variant} >= ${target.minRatio} x ${target.against} (CPU per request): ${target.ratio} ${target.met ? "MET" : "MISSED"}`,
-    );
-  }
+  const { rows, targets } = cpuReport(
+    `${name} in process: ${bench.description} (${rounds} rounds x ${amount} requests)`,
+    variants,
+    samples,
+    bench.targets ?? [],
+  );
   return { mode: "inprocess", rows, targets, rounds, amount, samples: Object.fromEntries(samples) };
 }
 

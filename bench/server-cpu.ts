@@ -20,6 +20,41 @@ function cpuSeconds(pid: number): number {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /**
+ * Ratios of CPU per request, paired per round (same moment, same machine state) and then the
+ * median over rounds: the baseline's CPU over the variant's, i.e. the throughput ratio a
+ * CPU-bound server would see. Prints the table and each target's verdict.
+ */
+export function cpuReport(
+  title: string,
+  variants: string[],
+  samples: Map<string, number[]>,
+  targets: readonly { variant: string; minRatio: number; against?: string }[],
+) {
+  const baseline = variants[0]!;
+  const ratio = (variant: string, against = baseline) =>
+    Number(median(samples.get(against)!.map((value, i) => value / samples.get(variant)![i]!)).toFixed(3));
+  const rows = variants.map((variant) => ({
+    variant,
+    cpuMicrosPerRequest: Number(median(samples.get(variant)!).toFixed(1)),
+    minMicros: Number(Math.min(...samples.get(variant)!).toFixed(1)),
+    ratio: ratio(variant),
+  }));
+  console.log(`\n${title}`);
+  console.table(rows);
+  const results = targets.map((target) => {
+    const against = target.against ?? baseline;
+    const value = ratio(target.variant, against);
+    return { ...target, against, ratio: value, met: value >= target.minRatio };
+  });
+  for (const target of results) {
+    console.log(
+      `  target ${target.variant} >= ${target.minRatio} x ${target.against} (CPU per request): ${target.ratio} ${target.met ? "MET" : "MISSED"}`,
+    );
+  }
+  return { rows, targets: results };
+}
+
+/**
  * Server CPU per request for each variant of an HTTP bench case (the first is the baseline),
  * alternating rounds; ratios pair the rounds (same moment, same load), then take the median.
  */
@@ -54,25 +89,11 @@ export async function serverCpu(
   } finally {
     for (const { child } of servers.values()) child.kill();
   }
-  const baseline = variants[0]!;
-  const ratio = (variant: string, against = baseline) =>
-    Number(median(samples.get(against)!.map((value, i) => value / samples.get(variant)![i]!)).toFixed(3));
-  const rows = variants.map((variant) => ({
-    variant,
-    cpuMicrosPerRequest: Number(median(samples.get(variant)!).toFixed(1)),
-    throughputRatioVsBaseline: ratio(variant),
-  }));
-  console.log(`\nserver CPU per request (${rounds} rounds x ${amount} requests, 10 connections)`);
-  console.table(rows);
-  const results = targets.map((target) => {
-    const against = target.against ?? baseline;
-    const value = ratio(target.variant, against);
-    return { ...target, against, ratio: value, met: value >= target.minRatio };
-  });
-  for (const target of results) {
-    console.log(
-      `  target ${target.variant} >= ${target.minRatio} x ${target.against} (by CPU): ${target.ratio} ${target.met ? "MET" : "MISSED"}`,
-    );
-  }
+  const { rows, targets: results } = cpuReport(
+    `server CPU per request (${rounds} rounds x ${amount} requests, 10 connections)`,
+    variants,
+    samples,
+    targets,
+  );
   return { rounds, amount, rows, targets: results, samples: Object.fromEntries(samples) };
 }
