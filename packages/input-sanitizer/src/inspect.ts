@@ -77,7 +77,12 @@ function plainProse(text: string): boolean {
     if (c >= 128) return plainProseText(text);
     const kind = PROSE_CLASS[c];
     if (kind === 0) return false;
-    if (kind === 2) apostrophe = true;
+    if (kind === 2) {
+      // An apostrophe after anything but a letter is in no word: never prose.
+      const before = i === 0 ? 0 : text.charCodeAt(i - 1) | 0x20;
+      if (before < 97 || before > 122) return false;
+      apostrophe = true;
+    }
   }
   return !apostrophe || plainProseText(text);
 }

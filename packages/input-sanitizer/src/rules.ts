@@ -434,7 +434,9 @@ const COMMAND_GATE_WORDS =
 
 function commandHits(text: string, hits: RuleHit[], level: ParanoiaLevel, obfuscated = false): void {
   scanSeparators(text, hits);
-  const gated = COMMAND_GATE_WORDS.test(text);
+  // Past 4 KiB the gates' own scans cost about what they save: every regex runs, as it would ungated.
+  const all = text.length > 4096;
+  const gated = !all && COMMAND_GATE_WORDS.test(text);
   const lower = gated ? text.toLowerCase() : "";
   const start = mayStartWithProgram(text);
   if (start) addMatch(hits, "command-injection", "cmd.command-line", 1, COMMAND_AT_START.exec(text));
@@ -447,25 +449,26 @@ function commandHits(text: string, hits: RuleHit[], level: ParanoiaLevel, obfusc
     obfuscated || family || (line && commandLine(text)) ? 1 : 2,
     line,
   );
-  if (gated && COMMAND_GATES.windowsVerb(lower))
+  if (all || (gated && COMMAND_GATES.windowsVerb(lower)))
     addMatch(hits, "command-injection", "cmd.windows", 1, WINDOWS_VERB.exec(text));
-  if (gated && COMMAND_GATES.expansion(lower))
+  if (all || (gated && COMMAND_GATES.expansion(lower)))
     addMatch(hits, "command-injection", "cmd.expansion", 1, SHELL_EXPANSION.exec(text));
   if (start) addMatch(hits, "command-injection", "cmd.expansion", 1, ESCAPED_COMMAND.exec(text));
-  if (gated && COMMAND_GATES.batch(lower)) addMatch(hits, "command-injection", "cmd.windows", 1, BATCH.exec(text));
-  if (gated && COMMAND_GATES.powershell(lower))
+  if (all || (gated && COMMAND_GATES.batch(lower)))
+    addMatch(hits, "command-injection", "cmd.windows", 1, BATCH.exec(text));
+  if (all || (gated && COMMAND_GATES.powershell(lower)))
     addMatch(hits, "command-injection", "cmd.powershell", 1, POWERSHELL.exec(text));
   if (start) addMatch(hits, "command-injection", "cmd.command-line", 1, WRAPPED_COMMAND.exec(text));
   // Both shellshock shapes need "(", ")" and "{".
   addMatch(hits, "command-injection", "cmd.shellshock", 1, text.includes("{") ? SHELLSHOCK.exec(text) : null);
-  if (gated && COMMAND_GATES.dotCommand(lower))
+  if (all ? text.includes(".") : gated && COMMAND_GATES.dotCommand(lower))
     addMatch(hits, "command-injection", "cmd.dot-command", 1, DOT_COMMAND.exec(text));
-  if (gated && COMMAND_GATES.ssi(lower)) addMatch(hits, "command-injection", "cmd.ssi", 1, SSI.exec(text));
-  if (gated && COMMAND_GATES.windowsShell(lower))
+  if (all || (gated && COMMAND_GATES.ssi(lower))) addMatch(hits, "command-injection", "cmd.ssi", 1, SSI.exec(text));
+  if (all || (gated && COMMAND_GATES.windowsShell(lower)))
     addMatch(hits, "command-injection", "cmd.windows", 1, WINDOWS_SHELL.exec(text));
-  if (gated && COMMAND_GATES.execCall(lower))
+  if (all || (gated && COMMAND_GATES.execCall(lower)))
     addMatch(hits, "command-injection", "cmd.exec-call", 1, CODE_EXEC_CALL.exec(text));
-  if (gated && COMMAND_GATES.unixPath(lower))
+  if (all || (gated && COMMAND_GATES.unixPath(lower)))
     addMatch(hits, "command-injection", "cmd.shell-path", 1, UNIX_PATH_EXEC.exec(text));
   addMatch(
     hits,
