@@ -170,6 +170,14 @@ const TWO_CHAR_OPERATORS = new Set([
   "^=",
 ]);
 
+/**
+ * A token with every field present, so all tokens share one shape (the rules read them at many
+ * sites; mixed shapes made those reads polymorphic).
+ */
+function token(t: TokenType, v: string, closed?: boolean, q?: string): Token {
+  return { t, v, closed, q, comment: undefined, cleanComment: undefined };
+}
+
 /** Marks the last token as followed by a comment; false when there is none yet (a leading comment). */
 function markComment(tokens: Token[], kind: "line" | "block"): boolean {
   const last = tokens[tokens.length - 1];
@@ -211,10 +219,10 @@ function readString(tokens: Token[], text: string, quote: string, start: number)
       j = q + 2;
       continue;
     }
-    tokens.push({ t: "s", v: content.toLowerCase(), closed: true, q: quote });
+    tokens.push(token("s", content.toLowerCase(), true, quote));
     return q + 1;
   }
-  tokens.push({ t: "s", v: content.toLowerCase(), closed: false, q: quote });
+  tokens.push(token("s", content.toLowerCase(), false, quote));
   return n;
 }
 
@@ -244,7 +252,7 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
     if (ch === "`") {
       const end = text.indexOf("`", i + 1);
       const stop = end < 0 ? n : end;
-      tokens.push({ t: "n", v: text.slice(i + 1, stop).toLowerCase() });
+      tokens.push(token("n", text.slice(i + 1, stop).toLowerCase()));
       i = stop + 1;
       continue;
     }
@@ -301,7 +309,7 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
           while (j < n && isDigit(text.charCodeAt(j))) j++;
         }
       }
-      tokens.push({ t: "1", v: text.slice(i, j).toLowerCase() });
+      tokens.push(token("1", text.slice(i, j).toLowerCase()));
       i = j;
       continue;
     }
@@ -311,7 +319,7 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
       const start = j;
       while (j < n && (isWordChar(text.charCodeAt(j)) || text[j] === ".")) j++;
       if (j > start) {
-        tokens.push({ t: "v", v: text.slice(i, j).toLowerCase() });
+        tokens.push(token("v", text.slice(i, j).toLowerCase()));
         i = j;
         continue;
       }
@@ -339,35 +347,35 @@ export function tokenize(text: string, context: "" | "'" | '"' = "", maxTokens =
       if (known === undefined) type = call ? "f" : "n";
       else if (known === "k") type = call && word === "if" ? "f" : "k";
       else type = known;
-      tokens.push({ t: type, v: word });
+      tokens.push(token(type, word));
       i = j;
       continue;
     }
     // Punctuation that starts no operator (the common case in prose) skips the operator tests.
     if (ch === "," || ch === "." || ch === "(" || ch === ")" || ch === ";") {
-      tokens.push({ t: ch, v: ch });
+      tokens.push(token(ch, ch));
       i++;
       continue;
     }
     const two = text.slice(i, i + 2);
     if (two === "||" || two === "&&") {
-      tokens.push({ t: "&", v: two });
+      tokens.push(token("&", two));
       i += 2;
       continue;
     }
     if (TWO_CHAR_OPERATORS.has(two)) {
       const three = text.slice(i, i + 3);
       const width = three === "<=>" || three === "->>" || three === "#>>" ? 3 : 2;
-      tokens.push({ t: "o", v: text.slice(i, i + width) });
+      tokens.push(token("o", text.slice(i, i + width)));
       i += width;
       continue;
     }
     if ("=<>!+-*/%&|^~:".includes(ch)) {
-      tokens.push({ t: "o", v: ch });
+      tokens.push(token("o", ch));
       i++;
       continue;
     }
-    tokens.push({ t: "?", v: ch });
+    tokens.push(token("?", ch));
     i++;
   }
   return { tokens, executableComment, leadingComment };
