@@ -222,11 +222,14 @@ export function inspect(value: string, options: Readonly<InspectOptions> = {}): 
   // Most calls pass no options or only a level (and `key`): use the options compiled once for
   // that level; anything else (or an invalid level) goes through the option checks.
   const level = options.paranoiaLevel;
-  const simple =
+  let simple =
     options.kinds === undefined &&
     options.maxLength === undefined &&
-    (level === undefined || PARANOIA_LEVELS.includes(level)) &&
-    Object.keys(options).every((name) => name === "paranoiaLevel" || name === "key");
+    (level === undefined || PARANOIA_LEVELS.includes(level));
+  if (simple) {
+    const names = Object.keys(options);
+    for (let i = 0; i < names.length && simple; i++) simple = names[i] === "paranoiaLevel" || names[i] === "key";
+  }
   if (simple) compiled = level === undefined ? DEFAULT_COMPILED : BY_LEVEL[level];
   else {
     const check = optionChecks("inspect");
