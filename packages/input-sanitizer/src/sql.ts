@@ -1250,7 +1250,8 @@ function judge(tz: Tokenized, context: SqlHit["context"], hits: SqlHit[]): void 
   }
 
   // Shapes that count wherever they occur.
-  const castSeen = tokens.some((t) => t.v === "::");
+  let castSeen = false;
+  for (let i = 0; i < tokens.length && !castSeen; i++) castSeen = tokens[i]!.v === "::";
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     const prev = tokens[i - 1];
