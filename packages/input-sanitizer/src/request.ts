@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { optionChecks } from "@palisade/core";
 import validator from "validator";
-import { type CompiledInspect, compileInspect, inspectWith } from "./inspect.js";
+import { type CompiledInspect, compileInspect, inspectRules, inspectWith } from "./inspect.js";
 import {
   DEFAULT_HEADERS,
   DEFAULTS,
@@ -262,6 +262,17 @@ function cacheFor(compiled: CompiledRequest, location: Location): Map<string, re
   return location === "key" ? compiled.keyCache : location === "path" ? compiled.pathCache : compiled.headerCache;
 }
 
+const NOTHING: readonly Finding[] = Object.freeze([]);
+
+/**
+ * `inspectWith`, answering NOTHING for plain strings (ids, numbers, emails, identifier keys: they
+ * provably match no rule) and running the pre-filter once.
+ */
+function inspectUnlessPlain(text: string, compiled: CompiledInspect, location: Location): readonly Finding[] {
+  if (text.length > compiled.maxLength) return inspectWith(text, compiled, location);
+  return cannotMatch(text) ? NOTHING : inspectRules(text, compiled, location);
+}
+
 /**
  * Inspects one string. Its field path is `parent` itself when `key` is undefined, else
  * `fieldPath(parent, key)`, built only when needed (a field hint may name it, or a finding).
@@ -304,15 +315,14 @@ function inspectString(
     const cached = cache.get(text);
     if (cached !== undefined) found = cached;
     else {
-      // Plain strings (ids, numbers, emails, identifier keys) provably match no rule.
-      if (text.length <= compiled.inspect.maxLength && cannotMatch(text)) return true;
-      found = inspectWith(text, compiled.inspect, location);
+      found = inspectUnlessPlain(text, compiled.inspect, location);
+      if (found === NOTHING) return true;
       if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
       cache.set(text, found);
     }
   } else {
-    if (text.length <= compiled.inspect.maxLength && cannotMatch(text)) return true;
-    found = inspectWith(text, compiled.inspect, location);
+    found = inspectUnlessPlain(text, compiled.inspect, location);
+    if (found === NOTHING) return true;
   }
   if (found.length === 0) return true;
   const field = key === undefined ? parent : fieldPath(parent, key);
@@ -387,8 +397,9 @@ export function inspectRequestWith(req: IncomingMessage, compiled: CompiledReque
     if (!walkValue(walk, cookies, "cookies", undefined, 1)) return result;
   }
   if (s.has("headers")) {
+    const headers = req.headers;
     for (let h = 0; h < compiled.headers.length; h++) {
-      const value = req.headers[compiled.headers[h]!];
+      const value = headers[compiled.headers[h]!];
       const text = Array.isArray(value) ? value.join(", ") : value;
       if (typeof text === "string" && !inspectString(walk, text, compiled.headerFields[h]!, undefined, "header"))
         return result;
