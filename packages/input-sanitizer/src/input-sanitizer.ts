@@ -6,6 +6,7 @@ import {
   consoleLogger,
   emitSecurityEvent,
   isLogger,
+  onResponseDone,
   optionChecks,
   palisadeLocals,
   sendProblem,
@@ -64,7 +65,6 @@ const ATTACK_TOOLS =
   /\b(?:sqlmap|nikto|wapiti|nmap|masscan|zgrab|acunetix|nessus|openvas|w3af|dirbuster|gobuster|feroxbuster|ffuf|wfuzz|hydra|nuclei|whatweb|arachni|skipfish|havij|netsparker|appscan|webinspect|commix|jaeles|xsstrike|dalfox|fimap|sqlninja|bsqlbf|grabber|paros|webscarab|burpcollaborator|zmeu|morfeus|jorgee|absinthe|pangolin|nstalker|vega\/|openvas|zap\/|owasp zap)\b/i;
 const TOOL_NAME = /[a-z]+/i;
 const AGENT_CACHE_SIZE = 256;
-const CLIENT = Symbol("palisade.inputSanitizer.client");
 
 interface CompiledAllow {
   route?: { prefix: boolean; value: string };
@@ -193,21 +193,18 @@ export function inputSanitizer(options: Readonly<InputSanitizerOptions> = {}): R
     sendProblem(res, status, { detail, instance: `urn:uuid:${incidentId}`, incidentId, ...extra });
   };
 
-  // The client of a response, computed at most once per request (for the burst counters).
-  const clientOf = (response: ServerResponse & { [CLIENT]?: string }) => {
-    response[CLIENT] ??= clientIp(response.req, trust) ?? "unknown";
-    return response[CLIENT];
-  };
-  // One listener function per instance, not a closure per request.
+  // One hook function per instance, not a closure per request; run from core's shared close
+  // listener. core's clientIp() resolves the address once per request, whoever asks.
   const notFound = burst?.notFound;
-  function countNotFound(this: ServerResponse) {
-    this.removeListener("finish", countNotFound);
-    if (this.statusCode === 404 && notFound!(clientOf(this), Date.now())) {
-      emitSecurityEvent(this.req, {
+  function countNotFound(res: ServerResponse) {
+    if (res.statusCode !== 404 || !res.writableFinished) return;
+    const client = clientIp(res.req, trust) || "unknown";
+    if (notFound!(client, Date.now())) {
+      emitSecurityEvent(res.req, {
         name: "malicious_excess_404",
         source: SOURCE,
         description: "One client received many 404 responses in a short time.",
-        detail: { client: clientOf(this) },
+        detail: { client },
       });
     }
   }
@@ -217,7 +214,7 @@ export function inputSanitizer(options: Readonly<InputSanitizerOptions> = {}): R
     const response = res as unknown as ServerResponse;
     const locals: InputSanitizerLocals = { findings: [], blocked: false };
     palisadeLocals(response).inputSanitizer = locals;
-    if (burst) response.on("finish", countNotFound);
+    if (burst) onResponseDone(request, response, countNotFound);
 
     if (detectAttackTools) {
       const agent = req.headers["user-agent"];
@@ -307,12 +304,13 @@ export function inputSanitizer(options: Readonly<InputSanitizerOptions> = {}): R
           });
         }
       }
-      if (burst?.findings(clientOf(response), Date.now())) {
+      const client = burst ? clientIp(request, trust) || "unknown" : "";
+      if (burst?.findings(client, Date.now())) {
         emitSecurityEvent(request, {
           name: "malicious_attack_tool",
           source: SOURCE,
           description: "One client sent many malicious inputs in a short time.",
-          detail: { client: clientOf(response), reason: "finding-burst" },
+          detail: { client, reason: "finding-burst" },
         });
       }
     }
