@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { seededRandom } from "@palisade/test-utils";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { variantsOf } from "./decode.js";
@@ -43,11 +44,7 @@ function generated(count: number): string[] {
   const keywords = [...ruleKeywords()];
   const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
   const other = " _.,@+-0123456789";
-  let seed = 20_261_129;
-  const random = (n: number) => {
-    seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
-    return seed % n;
-  };
+  const random = seededRandom(20_261_129);
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     let text = "";

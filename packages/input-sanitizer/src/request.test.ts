@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { seededRandom } from "@palisade/test-utils";
 import validator from "validator";
 import { describe, expect, it } from "vitest";
 import { HINT_CHECKS, inspectRequest } from "./request.js";
@@ -18,11 +19,7 @@ function addresses(count: number): string[] {
     'a"b"@c.de',
   ];
   const alphabet = "aZ09-._@!#$%&'*+/=?^`{|}~\"() é\u3000";
-  let seed = 20_261_129;
-  const random = (n: number) => {
-    seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
-    return seed % n;
-  };
+  const random = seededRandom(20_261_129);
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     let text = bases[random(bases.length)]!;
