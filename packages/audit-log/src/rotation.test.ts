@@ -17,7 +17,16 @@ const appFiles = (dir: string) =>
     .filter((name) => /^app\.\d+\.log$/.test(name))
     .sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
 
-const totalSize = (dir: string) => appFiles(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+// A progress probe while a worker writes and prunes: a file listed a moment ago may be gone.
+const sizeOf = (path: string) => {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw error;
+  }
+};
+const totalSize = (dir: string) => appFiles(dir).reduce((sum, name) => sum + sizeOf(join(dir, name)), 0);
 
 async function writeLines(dir: string, count: number, from: number, transport: Transport) {
   const log = auditLog({
