@@ -387,7 +387,7 @@ const PROGRAM_CHAR = new Uint8Array(128);
 for (let c = 0; c < 128; c++) PROGRAM_CHAR[c] = /[\w.-]/.test(String.fromCharCode(c)) ? 1 : 0;
 
 // What each command regex cannot match without (every alternative needs one of these);
-// rules.test.ts checks the pairs on payloads and the corpus.
+// prefilter.test.ts checks the pairs on payloads and the corpus.
 const COMMAND_GATES = {
   windowsVerb: (lower: string) => lower.includes("net") || lower.includes("reg") || lower.includes("sc"),
   expansion: (lower: string) =>
