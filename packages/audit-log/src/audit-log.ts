@@ -127,8 +127,6 @@ type Res = ServerResponse & { locals?: { user?: { id?: unknown }; userId?: unkno
 
 class Context implements RequestContext {
   userId: string | undefined = undefined;
-  /** Client address, resolved once per request. */
-  ip: string | undefined = undefined;
   /** Whether the request line was written. */
   logged = false;
   private child: Logger | undefined = undefined;
@@ -581,26 +579,11 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
     },
   };
 
-  // Keep-alive connections carry many requests: without X-Forwarded-For the answer is the
-  // socket's address whatever the trust setting, so it is resolved once per connection.
-  const socketIps = new WeakMap<object, string>();
+  // core's clientIp() resolves the address once per request, for every package that asks.
   function ipOf(req: IncomingMessage): string {
-    const context = contextOf(req);
-    if (context?.ip !== undefined) return context.ip;
-    let ip: string | undefined;
-    const socket = req.socket;
-    if (req.headers["x-forwarded-for"] === undefined && socket) {
-      ip = socketIps.get(socket);
-      if (ip === undefined) {
-        ip = trust ? clientIp(req, trust) : clientIp(req);
-        if (ip) socketIps.set(socket, ip);
-      }
-    } else {
-      // proxy-addr returns an untrusted X-Forwarded-For entry as it came.
-      ip = neutralise(trust ? clientIp(req, trust) : clientIp(req));
-    }
-    if (context) context.ip = ip;
-    return ip;
+    const ip = trust ? clientIp(req, trust) : clientIp(req);
+    // proxy-addr returns an untrusted X-Forwarded-For entry as it came.
+    return req.headers["x-forwarded-for"] === undefined ? ip : neutralise(ip);
   }
 
   function safeUserId(req: IncomingMessage, res: ServerResponse | undefined): string | undefined {
