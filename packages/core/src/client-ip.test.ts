@@ -73,6 +73,22 @@ describe("clientIp() per request", () => {
     expect(two.body.first).toBe("198.51.100.4");
     expect(two.body.calls).toBe(2);
   });
+
+  it("answers the socket peer without X-Forwarded-For, without consulting the trust function", async () => {
+    let calls = 0;
+    const app = express();
+    app.get("/", (req, res) => {
+      res.json({
+        ip: clientIp(req, () => {
+          calls++;
+          return true;
+        }),
+      });
+    });
+    const res = await request(app).get("/");
+    expect(res.body.ip).toBe("127.0.0.1");
+    expect(calls).toBe(0);
+  });
 });
 
 describe("compileTrust()", () => {

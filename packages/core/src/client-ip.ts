@@ -112,7 +112,12 @@ export function clientIp(req: IncomingMessage, trusted?: TrustedProxies): string
   const bag = requestBag(req);
   const last = bag[RESOLVED] as { trust: TrustFunction; ip: string } | undefined;
   if (last !== undefined && last.trust === trust) return last.ip;
-  const ip = normalizeIp(proxyaddr(req, trust));
+  // Without X-Forwarded-For, or trusting nobody, the socket peer is the client: proxy-addr's
+  // walk (which builds the hop list through the forwarded package) would answer the same.
+  const forwarded = req.headers["x-forwarded-for"];
+  const ip = normalizeIp(
+    forwarded === undefined || trust === TRUST_NONE ? req.socket.remoteAddress : proxyaddr(req, trust),
+  );
   bag[RESOLVED] = { trust, ip };
   return ip;
 }
