@@ -87,3 +87,24 @@ describe.each(TRANSPORTS)('auditLog() application log rotation with transport "%
     expect(after).toHaveLength(4);
   });
 });
+
+describe("auditLog() main-thread application log", () => {
+  it("writes a lone line within about a second, without waiting for a batch or close()", async () => {
+    const tmp = tempDir("palisade-roll-");
+    dirs.push(tmp);
+    const log = auditLog({ dir: tmp.path, level: "info", audit: { hmacKey: KEY } });
+    try {
+      log.logger.info({ n: 1 }, "alone");
+      let text = "";
+      for (let waited = 0; !text.includes('"alone"') && waited < 5000; waited += 50) {
+        await sleep(50);
+        text = appFiles(tmp.path)
+          .map((name) => readFileSync(join(tmp.path, name), "utf8"))
+          .join("");
+      }
+      expect(JSON.parse(text.trim().split("\n").at(-1)!)).toMatchObject({ n: 1, msg: "alone" });
+    } finally {
+      await log.close();
+    }
+  });
+});
