@@ -117,7 +117,9 @@ function measure(proc: ChildProcess, amount: number): Promise<{ micros: number; 
 
 /** Runs an HTTP bench case in process; same targets, ratios from CPU per request. */
 export async function runInProcess(name: string, file: string, bench: HttpBenchCase) {
-  const variants = Object.keys(bench.variants);
+  // BENCH_VARIANTS=a,b measures only those (the first variant, the baseline, always).
+  const only = process.env.BENCH_VARIANTS?.split(",");
+  const variants = Object.keys(bench.variants).filter((v, i) => i === 0 || !only || only.includes(v));
   const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
   const amount = Number(process.env.BENCH_REQUESTS ?? 20_000);
   const samples = new Map(variants.map((variant) => [variant, [] as number[]]));

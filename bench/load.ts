@@ -17,7 +17,10 @@ const resultsDir = join(here, "results");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const USERS = 40;
+// Bookings spread over this many accounts: each one's "my bookings" list (up to 200 rows, the
+// API's page) grows with every booking the run makes. 40 accounts ended a run with over 250
+// bookings each, a 40 KB list per my-bookings request, which no barbershop client has.
+const USERS = Number(process.env.BENCH_USERS ?? 400);
 
 interface Variant {
   name: string;
@@ -59,24 +62,30 @@ async function start(name: string, env: Record<string, string>): Promise<Variant
   });
   child.stdout!.resume();
   const url = `http://127.0.0.1:${port}`;
+  // Registered a batch at a time: each registration and login hashes a password (scrypt).
   const tokens: string[] = [];
-  for (let i = 0; i < USERS; i++) {
-    const email = `load${i}@example.com`;
-    const headers = { "content-type": "application/json", "x-forwarded-for": randomIp() };
-    await fetch(`${url}/api/auth/register`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ email, password: "load-password-1", name: `Load ${i}` }),
-    });
-    const login = await fetch(`${url}/api/auth/login`, {
-      method: "POST",
-      headers: { ...headers, "x-forwarded-for": randomIp() },
-      body: JSON.stringify({ email, password: "load-password-1" }),
-    });
-    if (login.status !== 200) throw new Error(`${name}: login failed with ${login.status}: ${await login.text()}`);
-    tokens.push(((await login.json()) as { token: string }).token);
+  for (let first = 0; first < USERS; first += 16) {
+    const batch = Array.from({ length: Math.min(16, USERS - first) }, (_, i) => first + i);
+    tokens.push(...(await Promise.all(batch.map((i) => account(name, url, i)))));
   }
   return { name, child, url, tokens, dir };
+}
+
+async function account(name: string, url: string, i: number): Promise<string> {
+  const email = `load${i}@example.com`;
+  const headers = { "content-type": "application/json", "x-forwarded-for": randomIp() };
+  await fetch(`${url}/api/auth/register`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ email, password: "load-password-1", name: `Load ${i}` }),
+  });
+  const login = await fetch(`${url}/api/auth/login`, {
+    method: "POST",
+    headers: { ...headers, "x-forwarded-for": randomIp() },
+    body: JSON.stringify({ email, password: "load-password-1" }),
+  });
+  if (login.status !== 200) throw new Error(`${name}: login failed with ${login.status}: ${await login.text()}`);
+  return ((await login.json()) as { token: string }).token;
 }
 
 function futureSlot(): string {
@@ -87,28 +96,25 @@ function futureSlot(): string {
 
 type Mix = "reads" | "bookings" | "mixed";
 
+// Reads are drawn from a pool of prebuilt requests (different addresses, days, barbers and
+// tokens), which autocannon turns into bytes once per connection; a setupRequest callback per
+// request made the generator, on one of two cores, the bottleneck with the server partly idle.
+// Bookings and logins stay built per request: every booking needs a fresh slot.
+const POOL = 1000;
+
 function requests(variant: Variant, mix: Mix): autocannon.Request[] {
   const auth = () => ({ authorization: `Bearer ${pick(variant.tokens)}`, "x-forwarded-for": randomIp() });
   const anon = () => ({ "x-forwarded-for": randomIp() });
-  const availability: autocannon.Request = {
+  const availability = (): autocannon.Request => ({
     method: "GET",
-    setupRequest: (req) => ({
-      ...req,
-      path: `/api/barbers/${1 + ((Math.random() * 3) | 0)}/availability?date=${futureSlot().slice(0, 10)}&serviceId=1`,
-      headers: anon(),
-    }),
-  };
-  const list = (path: string): autocannon.Request => ({
-    method: "GET",
-    path,
-    setupRequest: (req) => ({ ...req, headers: anon() }),
+    path: `/api/barbers/${1 + ((Math.random() * 3) | 0)}/availability?date=${futureSlot().slice(0, 10)}&serviceId=1`,
+    headers: anon(),
   });
-  const mine: autocannon.Request = {
-    method: "GET",
-    path: "/api/appointments",
-    setupRequest: (req) => ({ ...req, headers: auth() }),
-  };
-  const book: autocannon.Request = {
+  const list = (path: string) => (): autocannon.Request => ({ method: "GET", path, headers: anon() });
+  const barbers = list("/api/barbers");
+  const services = list("/api/services");
+  const mine = (): autocannon.Request => ({ method: "GET", path: "/api/appointments", headers: auth() });
+  const book = (): autocannon.Request => ({
     method: "POST",
     path: "/api/appointments",
     setupRequest: (req) => ({
@@ -116,8 +122,8 @@ function requests(variant: Variant, mix: Mix): autocannon.Request[] {
       headers: { ...auth(), "content-type": "application/json" },
       body: JSON.stringify({ barberId: 1 + ((Math.random() * 3) | 0), serviceId: 1, startTime: futureSlot() }),
     }),
-  };
-  const login: autocannon.Request = {
+  });
+  const login = (): autocannon.Request => ({
     method: "POST",
     path: "/api/auth/login",
     setupRequest: (req) => ({
@@ -125,32 +131,37 @@ function requests(variant: Variant, mix: Mix): autocannon.Request[] {
       headers: { ...anon(), "content-type": "application/json" },
       body: JSON.stringify({ email: `load${(Math.random() * USERS) | 0}@example.com`, password: "load-password-1" }),
     }),
-  };
-  if (mix === "reads") return [availability, list("/api/barbers"), availability, list("/api/services"), mine];
-  if (mix === "bookings") return [book];
-  // 20 requests: 6 availability, 4 barber lists, 4 service lists, 3 my-bookings, 2 bookings, 1 login.
-  return [
-    availability,
-    list("/api/barbers"),
-    availability,
-    list("/api/services"),
-    mine,
-    availability,
-    book,
-    list("/api/barbers"),
-    availability,
-    list("/api/services"),
-    mine,
-    availability,
-    list("/api/barbers"),
-    book,
-    list("/api/services"),
-    availability,
-    mine,
-    list("/api/barbers"),
-    list("/api/services"),
-    login,
-  ];
+  });
+  if (mix === "bookings") return [book()];
+  const pattern =
+    mix === "reads"
+      ? [availability, barbers, availability, services, mine]
+      : // 20 requests: 6 availability, 4 barber lists, 4 service lists, 3 my-bookings, 2 bookings, 1 login.
+        [
+          availability,
+          barbers,
+          availability,
+          services,
+          mine,
+          availability,
+          book,
+          barbers,
+          availability,
+          services,
+          mine,
+          availability,
+          barbers,
+          book,
+          services,
+          availability,
+          mine,
+          barbers,
+          services,
+          login,
+        ];
+  const pool: autocannon.Request[] = [];
+  while (pool.length < POOL) for (const make of pattern) pool.push(make());
+  return pool;
 }
 
 async function run(variant: Variant, mix: Mix) {
@@ -174,6 +185,7 @@ async function run(variant: Variant, mix: Mix) {
 
 const variants = [await start("bare", { PALISADE_MIDDLEWARE: "off" }), await start("full", {})];
 const samples: Record<string, Record<Mix, Awaited<ReturnType<typeof run>>[]>> = {};
+const listLengths: Record<string, number> = {};
 try {
   for (const variant of variants) {
     samples[variant.name] = { reads: [], bookings: [], mixed: [] };
@@ -184,6 +196,17 @@ try {
       const order = round % 2 === 0 ? variants : [...variants].reverse();
       for (const variant of order) samples[variant.name]![mix].push(await run(variant, mix));
     }
+  }
+  // How much each my-bookings request returned by the end: its cost grows with the list.
+  for (const variant of variants) {
+    let rows = 0;
+    for (const token of variant.tokens.slice(0, 20)) {
+      const res = await fetch(`${variant.url}/api/appointments`, {
+        headers: { authorization: `Bearer ${token}`, "x-forwarded-for": randomIp() },
+      });
+      rows += ((await res.json()) as { appointments: unknown[] }).appointments.length;
+    }
+    listLengths[variant.name] = rows / Math.min(20, variant.tokens.length);
   }
 } finally {
   for (const variant of variants) {
@@ -211,6 +234,11 @@ for (const mix of ["reads", "bookings", "mixed"] as const) {
 }
 console.log(`\nbooking platform load: ${ROUNDS} rounds x ${SECONDS}s x ${CONNECTIONS} connections per mix`);
 console.table(rows);
+console.log(
+  `  my-bookings rows per request at the end (${USERS} accounts): ${Object.entries(listLengths)
+    .map(([name, n]) => `${name} ${n.toFixed(1)}`)
+    .join(", ")}`,
+);
 const full = (mix: Mix) => rows.find((r) => r.mix === mix && r.variant === "full")!;
 const checks = [
   {
@@ -226,7 +254,7 @@ mkdirSync(resultsDir, { recursive: true });
 const out = join(resultsDir, `load-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
 writeFileSync(
   out,
-  `${JSON.stringify({ rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, rows, checks }, null, 2)}\n`,
+  `${JSON.stringify({ rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, users: USERS, listLengths, rows, checks }, null, 2)}\n`,
 );
 console.log(`  results: ${out}`);
 process.exit(0);

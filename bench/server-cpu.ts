@@ -41,7 +41,8 @@ export function cpuReport(
   }));
   console.log(`\n${title}`);
   console.table(rows);
-  const results = targets.map((target) => {
+  const measured = targets.filter((t) => samples.has(t.variant) && samples.has(t.against ?? baseline));
+  const results = measured.map((target) => {
     const against = target.against ?? baseline;
     const value = ratio(target.variant, against);
     return { ...target, against, ratio: value, met: value >= target.minRatio };
