@@ -34,3 +34,12 @@ export type BenchCase = HttpBenchCase | ScriptBenchCase;
 export function defineBench<T extends BenchCase>(bench: T): T {
   return bench;
 }
+
+/**
+ * The variants to measure: all of them, or with `BENCH_VARIANTS=a,b` only those, and the first
+ * (the baseline) always. Targets naming a variant left out are not reported.
+ */
+export function selectedVariants(bench: HttpBenchCase): string[] {
+  const only = process.env.BENCH_VARIANTS?.split(",");
+  return Object.keys(bench.variants).filter((variant, i) => i === 0 || !only || only.includes(variant));
+}

@@ -3,7 +3,7 @@ import dc from "node:diagnostics_channel";
 import http from "node:http";
 import { Duplex } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { BenchRequest, HttpBenchCase } from "./harness.js";
+import { type BenchRequest, type HttpBenchCase, selectedVariants } from "./harness.js";
 import { cpuReport } from "./server-cpu.js";
 
 // `pnpm bench <name> --inprocess`: an HTTP bench case's variants measured without a network or a
@@ -117,9 +117,7 @@ function measure(proc: ChildProcess, amount: number): Promise<{ micros: number; 
 
 /** Runs an HTTP bench case in process; same targets, ratios from CPU per request. */
 export async function runInProcess(name: string, file: string, bench: HttpBenchCase) {
-  // BENCH_VARIANTS=a,b measures only those (the first variant, the baseline, always).
-  const only = process.env.BENCH_VARIANTS?.split(",");
-  const variants = Object.keys(bench.variants).filter((v, i) => i === 0 || !only || only.includes(v));
+  const variants = selectedVariants(bench);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
   const amount = Number(process.env.BENCH_REQUESTS ?? 20_000);
   const samples = new Map(variants.map((variant) => [variant, [] as number[]]));

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import autocannon from "autocannon";
-import type { BenchCase, HttpBenchCase } from "./harness.js";
+import { type BenchCase, type HttpBenchCase, selectedVariants } from "./harness.js";
 import { runInProcess } from "./inprocess.js";
 import { startVariant } from "./variant.js";
 
@@ -33,7 +33,7 @@ const median = (values: number[]) => {
 };
 
 async function runHttp(name: string, file: string, bench: HttpBenchCase) {
-  const variants = Object.keys(bench.variants);
+  const variants = selectedVariants(bench);
   const rounds = Number(process.env.BENCH_ROUNDS ?? bench.rounds ?? 5);
   const duration = Number(process.env.BENCH_SECONDS ?? bench.durationSeconds ?? 3);
   const connections = bench.connections ?? 10;
@@ -79,7 +79,8 @@ async function runHttp(name: string, file: string, bench: HttpBenchCase) {
   });
   console.log(`\n${name}: ${bench.description} (${rounds} rounds x ${duration}s, ${connections} connections)`);
   console.table(rows);
-  const targets = (bench.targets ?? []).map((target) => {
+  const measured = (bench.targets ?? []).filter((t) => samples.has(t.variant) && samples.has(t.against ?? baseline));
+  const targets = measured.map((target) => {
     const against = target.against ?? baseline;
     const ratios = samples.get(target.variant)!.map((run, i) => run.rps / samples.get(against)![i]!.rps);
     const ratio = Number(median(ratios).toFixed(3));
