@@ -8,7 +8,8 @@ import { defineBench } from "../harness.js";
 // core's AsyncLocalStorage scope alone, for reference: perfTiming() enters it only once a
 // package that reads it asks (sqlite-tuning does; audit-log always enters it). `perfTimingSpans`
 // also records a db span per request and shows it in Server-Timing (loopback is an exposed client).
-// `headersFloor` sends the same two headers from constants: what the bytes alone cost.
+// `headersFloor` sends the same two headers from constants: what the bytes alone cost;
+// `noopLayer` only calls next(): the cost of being a middleware at all.
 
 const silent = { warn() {} };
 
@@ -27,6 +28,8 @@ export default defineBench({
   description: "bare Express vs Express + perfTiming() (defaults: headers, stats, Prometheus with default metrics)",
   variants: {
     bare: () => app(),
+    // A middleware that does nothing: what one more Express layer costs before any work.
+    noopLayer: () => app((_req, _res, next) => next()),
     requestScope: () => app((req, res, next) => enterRequestScope(req, res, next)),
     // The two headers perfTiming() sends, as constants of the same length: the floor for sending them.
     headersFloor: () =>

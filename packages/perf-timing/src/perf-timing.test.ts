@@ -280,6 +280,32 @@ describe("perfTiming()", () => {
       expect(stats.latency.max).toBeGreaterThanOrEqual(stats.latency.p99);
     });
 
+    it("keeps one router mounted at two paths, and one route under two methods, apart", async () => {
+      const middleware = timing();
+      const app = express();
+      app.use(middleware);
+      const router = express.Router();
+      router
+        .route("/items/:id")
+        .get((_req, res) => {
+          res.json({ ok: true });
+        })
+        .delete((_req, res) => {
+          res.status(204).end();
+        });
+      app.use("/a", router);
+      app.use("/b", router);
+      await request(app).get("/a/items/1");
+      await request(app).get("/b/items/1");
+      await request(app).get("/b/items/2");
+      await request(app).delete("/a/items/1");
+      const labels = middleware
+        .stats()
+        .routes.map(({ method, route, requests }) => `${method} ${route} ${requests}`)
+        .sort();
+      expect(labels).toEqual(["DELETE /a/items/:id 1", "GET /a/items/:id 1", "GET /b/items/:id 2"]);
+    });
+
     it("counts server errors per route and in the window", async () => {
       const middleware = timing();
       const app = express();

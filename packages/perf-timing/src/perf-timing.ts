@@ -366,6 +366,30 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
     return entry;
   }
 
+  // Entries by Express route object, for each mount path and method seen with it: the label is
+  // built and looked up by string once, not on every request (a few per route; never evicted
+  // while the route object lives, which is as long as the app).
+  const byRoute = new WeakMap<object, { base: string; method: string; entry: RouteEntry }[]>();
+  const MAX_PER_ROUTE = 16;
+
+  function routeEntry(req: ExpressRequest, method: string): RouteEntry {
+    const route = req.route;
+    if (routeLabel || typeof route !== "object" || route === null) return entryFor(method, routeOf(req));
+    const base = req.baseUrl ?? "";
+    let seen = byRoute.get(route);
+    if (seen === undefined) {
+      seen = [];
+      byRoute.set(route, seen);
+    }
+    for (let i = 0; i < seen.length; i++) {
+      const known = seen[i]!;
+      if (known.base === base && known.method === method) return known.entry;
+    }
+    const entry = entryFor(method, routeOf(req));
+    if (seen.length < MAX_PER_ROUTE) seen.push({ base, method, entry });
+    return entry;
+  }
+
   function logSlow(req: ExpressRequest, res: ServerResponse, entry: RouteEntry, state: RequestState, ms: number) {
     const requestLogger = isLogger(req.log) ? req.log : logger;
     const spans: Record<string, number> = {};
@@ -407,7 +431,7 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
     const end = process.hrtime.bigint();
     const nanos = Number(end - state.start);
     const method = req.method !== undefined && METHOD_SET.has(req.method) ? req.method : "OTHER";
-    const entry = entryFor(method, routeOf(req));
+    const entry = routeEntry(req, method);
     const status = res.statusCode;
     const statusIndex = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
     const error = statusIndex === 5;
