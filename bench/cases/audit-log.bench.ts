@@ -1,14 +1,17 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { audit, auditLog } from "@palisade/audit-log";
 import express from "express";
+import morgan from "morgan";
 import { pinoHttp } from "pino-http";
 import { defineBench } from "../harness.js";
 
-// One JSON line per request to a file. `pinoHttp` is the reference: pino-http with its
+// One JSON line per request to a file. `morgan` is the least a request log can do: Express's
+// own logger writing one Apache "combined" text line per request to a file stream, with no ids,
+// context or redaction. `pinoHttp` is the reference: pino-http with its
 // defaults (full req/res serializers) on a pino-roll worker-thread transport. `auditLog` adds
 // correlation ids, the AsyncLocalStorage scope, the security-event sink, redaction and
 // control-character neutralisation, and writes app.log from the main thread (pino-roll's
@@ -55,6 +58,7 @@ export default defineBench({
       });
       return app(pinoHttp({}, transport));
     },
+    morgan: () => app(morgan("combined", { stream: createWriteStream(join(logDir(), "access.log"), { flags: "a" }) })),
     auditLog: () => app(auditLog({ dir: logDir(), level: "info", audit: { hmacKey: KEY } })),
     auditLogWorker: () => app(auditLog({ dir: logDir(), transport: "worker", level: "info", audit: { hmacKey: KEY } })),
     durableEvent: () => app(auditLog({ dir: logDir(), level: "info", audit: { hmacKey: KEY } }), true),

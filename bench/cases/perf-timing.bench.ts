@@ -1,6 +1,7 @@
 import { enterRequestScope, recordTiming } from "@palisade/core";
 import { perfTiming } from "@palisade/perf-timing";
 import express from "express";
+import responseTime from "response-time";
 import { defineBench } from "../harness.js";
 
 // Response timing must cost next to nothing: hrtime at start, headers at writeHead, one O(1)
@@ -38,6 +39,8 @@ export default defineBench({
         res.setHeader("Server-Timing", "total;dur=0.123");
         next();
       }),
+    // Express's own response-time middleware: one X-Response-Time header, no statistics.
+    responseTime: () => app(responseTime()),
     perfTiming: () => app(perfTiming({ logger: silent })),
     perfTimingSpans: () => app(perfTiming({ logger: silent, exposeSpans: { clients: ["loopback"] } }), true),
   },
