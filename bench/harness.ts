@@ -43,3 +43,20 @@ export function selectedVariants(bench: HttpBenchCase): string[] {
   const only = process.env.BENCH_VARIANTS?.split(",");
   return Object.keys(bench.variants).filter((variant, i) => i === 0 || !only || only.includes(variant));
 }
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The middle half of per-round ratios, `"0.81-0.88"` (25th to 75th percentile, nearest rank):
+ * how far one run's rounds spread around the median it reports.
+ */
+export function spread(values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  return `${at(0.25).toFixed(3)}-${at(0.75).toFixed(3)}`;
+}

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { median } from "./harness.js";
 
 // `pnpm bench:load`: the booking platform under a realistic mix, full Palisade stack vs the same
 // app with every Palisade middleware off (PALISADE_MIDDLEWARE=off), both as real `pnpm start`
@@ -33,7 +34,6 @@ interface Variant {
 const randomIp = () =>
   `10.${(Math.random() * 255) | 0}.${(Math.random() * 255) | 0}.${((Math.random() * 253) | 0) + 1}`;
 const pick = <T>(items: T[]) => items[(Math.random() * items.length) | 0]!;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function start(name: string, env: Record<string, string>): Promise<Variant> {
   const dir = mkdtempSync(join(tmpdir(), `palisade-load-${name}-`));

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import autocannon from "autocannon";
-import { type BenchCase, type HttpBenchCase, selectedVariants } from "./harness.js";
+import { type BenchCase, type HttpBenchCase, median, selectedVariants, spread } from "./harness.js";
 import { runInProcess } from "./inprocess.js";
 import { startVariant } from "./variant.js";
 
@@ -25,12 +25,6 @@ if (files.length === 0) {
   console.error(`no bench case matches ${wanted.join(", ")}; cases: ${readdirSync(casesDir).join(", ")}`);
   process.exit(1);
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 async function runHttp(name: string, file: string, bench: HttpBenchCase) {
   const variants = selectedVariants(bench);
@@ -75,6 +69,7 @@ async function runHttp(name: string, file: string, bench: HttpBenchCase) {
       p99: median(runs.map((run) => run.p99)),
       errors: runs.reduce((sum, run) => sum + run.errors, 0),
       ratio: Number(median(ratios).toFixed(3)),
+      middleHalf: spread(ratios),
     };
   });
   console.log(`\n${name}: ${bench.description} (${rounds} rounds x ${duration}s, ${connections} connections)`);

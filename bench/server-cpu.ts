@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
-import type { BenchRequest } from "./harness.js";
+import { type BenchRequest, median, spread } from "./harness.js";
 import { startVariant } from "./variant.js";
 
 // Servers of an HTTP bench case measured by the server process's own CPU time per request
@@ -17,8 +17,6 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 /**
  * Ratios of CPU per request, paired per round (same moment, same machine state) and then the
  * median over rounds: the baseline's CPU over the variant's, i.e. the throughput ratio a
@@ -31,13 +29,15 @@ export function cpuReport(
   targets: readonly { variant: string; minRatio: number; against?: string }[],
 ) {
   const baseline = variants[0]!;
-  const ratio = (variant: string, against = baseline) =>
-    Number(median(samples.get(against)!.map((value, i) => value / samples.get(variant)![i]!)).toFixed(3));
+  const ratios = (variant: string, against = baseline) =>
+    samples.get(against)!.map((value, i) => value / samples.get(variant)![i]!);
+  const ratio = (variant: string, against = baseline) => Number(median(ratios(variant, against)).toFixed(3));
   const rows = variants.map((variant) => ({
     variant,
     cpuMicrosPerRequest: Number(median(samples.get(variant)!).toFixed(1)),
     minMicros: Number(Math.min(...samples.get(variant)!).toFixed(1)),
     ratio: ratio(variant),
+    middleHalf: spread(ratios(variant)),
   }));
   console.log(`\n${title}`);
   console.table(rows);
