@@ -124,8 +124,11 @@ export async function runInProcess(name: string, file: string, bench: HttpBenchC
   for (let round = 0; round < rounds; round++) {
     const procs = new Map<string, ChildProcess>();
     try {
-      for (const variant of variants) procs.set(variant, await start(file, variant));
-      for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
+      // Started and measured in the same order, reversed every other round: neither the first
+      // process started nor the first measured is always the same variant.
+      const order = round % 2 === 0 ? variants : [...variants].reverse();
+      for (const variant of order) procs.set(variant, await start(file, variant));
+      for (const variant of order) {
         const { micros, failures } = await measure(procs.get(variant)!, amount);
         if (failures > 0) throw new Error(`${variant}: ${failures} responses with status >= 400`);
         samples.get(variant)!.push(micros);

@@ -40,11 +40,12 @@ async function runHttp(name: string, file: string, bench: HttpBenchCase) {
   for (let round = 0; round < rounds; round++) {
     const servers = new Map<string, { child: ChildProcess; port: number }>();
     try {
-      for (const variant of variants) servers.set(variant, await startVariant(file, variant));
-      for (const variant of variants) {
+      // Started, warmed and measured in one order, reversed every other round.
+      const order = round % 2 === 0 ? variants : [...variants].reverse();
+      for (const variant of order) servers.set(variant, await startVariant(file, variant));
+      for (const variant of order) {
         await autocannon({ duration: 1, connections, ...target(servers.get(variant)!.port, bench) });
       }
-      const order = round % 2 === 0 ? variants : [...variants].reverse();
       for (const variant of order) {
         const result = await autocannon({ duration, connections, ...target(servers.get(variant)!.port, bench) });
         samples.get(variant)!.push({
