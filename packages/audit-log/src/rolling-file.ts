@@ -20,7 +20,7 @@ export interface RollingFileOptions {
 }
 
 // Lines are collected here and handed to SonicBoom as one string once this many characters
-// are waiting (or on the periodic flush), so a busy server makes one write(2) per batch instead
+// are waiting (or a second after the first one), so a busy server makes one write(2) per batch instead
 // of one per line. SonicBoom appends each string it is given to its last buffered one and
 // measures that one's byte length again, which costs a copy of everything buffered per line;
 // one string per batch makes that once per batch.
@@ -43,6 +43,8 @@ export class RollingFile extends EventEmitter {
   /** Lines not yet handed to the stream (all of them until pino-roll has opened the file). */
   private pending: string[] = [];
   private pendingLength = 0;
+  /** Characters of waiting lines that make a batch. */
+  private readonly batch: number;
   private timer: NodeJS.Timeout | undefined;
   private failed = false;
   private ending = false;
@@ -135,8 +137,6 @@ export class RollingFile extends EventEmitter {
     this.closeEmitted = true;
     this.emit("close");
   }
-
-  private readonly batch: number;
 
   /** Gives the waiting lines to the stream as one string. */
   private handOver(): boolean {
