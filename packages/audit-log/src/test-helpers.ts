@@ -16,14 +16,17 @@ export function memoryStream() {
   };
 }
 
-/** Records of every audit file in `dir`, oldest first, parsed. */
+/**
+ * Records of every audit file in `dir`, oldest first, parsed. A file's unterminated last line
+ * (a write cut short by kill -9) is not a record and is left out; every complete line must parse.
+ */
 export function auditRecords(dir: string, stem = "audit"): Record<string, unknown>[] {
-  return auditFiles(dir, stem).flatMap((name) =>
-    readFileSync(join(dir, name), "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>),
-  );
+  return auditFiles(dir, stem).flatMap((name) => {
+    const lines = readFileSync(join(dir, name), "utf8").split("\n");
+    // The text after the last newline: "" when the file ends in one, else a torn record.
+    lines.pop();
+    return lines.filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  });
 }
 
 /** `audit.<n>.log` names in `dir`, oldest first. */
