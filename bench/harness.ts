@@ -16,7 +16,7 @@ export interface HttpBenchCase {
   variants: Record<string, () => Express | Promise<Express>>;
   request?: BenchRequest;
   /** Ratio targets, e.g. `{ variant: "perfTiming", minRatio: 0.95 }` (against the baseline, or `against`). */
-  targets?: { variant: string; minRatio: number; against?: string }[];
+  targets?: RatioTarget[];
   rounds?: number;
   durationSeconds?: number;
   connections?: number;
@@ -59,4 +59,36 @@ export function spread(values: readonly number[]): string {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
   return `${at(0.25).toFixed(3)}-${at(0.75).toFixed(3)}`;
+}
+
+/** A throughput ratio a variant must reach against the baseline, or against `against`. */
+export interface RatioTarget {
+  variant: string;
+  minRatio: number;
+  against?: string;
+}
+
+/**
+ * Judges each target on the median of its per-round ratios and prints the verdicts. `ratios`
+ * gives a variant's per-round ratios against another, or undefined when either was not
+ * measured (left out with BENCH_VARIANTS); such targets are skipped.
+ */
+export function judgeTargets(
+  targets: readonly RatioTarget[],
+  baseline: string,
+  ratios: (variant: string, against: string) => number[] | undefined,
+  unit = "",
+) {
+  const results: (RatioTarget & { against: string; ratio: number; met: boolean })[] = [];
+  for (const target of targets) {
+    const against = target.against ?? baseline;
+    const perRound = ratios(target.variant, against);
+    if (perRound === undefined) continue;
+    const ratio = Number(median(perRound).toFixed(3));
+    results.push({ ...target, against, ratio, met: ratio >= target.minRatio });
+    console.log(
+      `  target ${target.variant} >= ${target.minRatio} x ${against}${unit}: ${ratio} ${ratio >= target.minRatio ? "MET" : "MISSED"}`,
+    );
+  }
+  return results;
 }

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import autocannon from "autocannon";
-import { type BenchCase, type HttpBenchCase, median, selectedVariants, spread } from "./harness.js";
+import { type BenchCase, type HttpBenchCase, judgeTargets, median, selectedVariants, spread } from "./harness.js";
 import { runInProcess } from "./inprocess.js";
 import { startVariant } from "./variant.js";
 
@@ -75,18 +75,11 @@ async function runHttp(name: string, file: string, bench: HttpBenchCase) {
   });
   console.log(`\n${name}: ${bench.description} (${rounds} rounds x ${duration}s, ${connections} connections)`);
   console.table(rows);
-  const measured = (bench.targets ?? []).filter((t) => samples.has(t.variant) && samples.has(t.against ?? baseline));
-  const targets = measured.map((target) => {
-    const against = target.against ?? baseline;
-    const ratios = samples.get(target.variant)!.map((run, i) => run.rps / samples.get(against)![i]!.rps);
-    const ratio = Number(median(ratios).toFixed(3));
-    return { ...target, against, ratio, met: ratio >= target.minRatio };
+  const targets = judgeTargets(bench.targets ?? [], baseline, (variant, against) => {
+    const runs = samples.get(variant);
+    const base = samples.get(against);
+    return runs && base ? runs.map((run, i) => run.rps / base[i]!.rps) : undefined;
   });
-  for (const target of targets) {
-    console.log(
-      `  target ${target.variant} >= ${target.minRatio} x ${target.against}: ${target.ratio} ${target.met ? "MET" : "MISSED"}`,
-    );
-  }
   const perRound = Object.fromEntries(
     variants.map((variant) => [variant, samples.get(variant)!.map((run) => Math.round(run.rps))]),
   );

@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
-import { type BenchRequest, median, spread } from "./harness.js";
+import { type BenchRequest, judgeTargets, median, type RatioTarget, spread } from "./harness.js";
 import { startVariant } from "./variant.js";
 
 // Servers of an HTTP bench case measured by the server process's own CPU time per request
@@ -26,33 +26,25 @@ export function cpuReport(
   title: string,
   variants: string[],
   samples: Map<string, number[]>,
-  targets: readonly { variant: string; minRatio: number; against?: string }[],
+  targets: readonly RatioTarget[],
 ) {
   const baseline = variants[0]!;
-  const ratios = (variant: string, against = baseline) =>
-    samples.get(against)!.map((value, i) => value / samples.get(variant)![i]!);
-  const ratio = (variant: string, against = baseline) => Number(median(ratios(variant, against)).toFixed(3));
+  // The against variant's CPU over this one's: the throughput ratio.
+  const ratios = (variant: string, against = baseline) => {
+    const mine = samples.get(variant);
+    const base = samples.get(against);
+    return mine && base ? base.map((value, i) => value / mine[i]!) : undefined;
+  };
   const rows = variants.map((variant) => ({
     variant,
     cpuMicrosPerRequest: Number(median(samples.get(variant)!).toFixed(1)),
     minMicros: Number(Math.min(...samples.get(variant)!).toFixed(1)),
-    ratio: ratio(variant),
-    middleHalf: spread(ratios(variant)),
+    ratio: Number(median(ratios(variant)!).toFixed(3)),
+    middleHalf: spread(ratios(variant)!),
   }));
   console.log(`\n${title}`);
   console.table(rows);
-  const measured = targets.filter((t) => samples.has(t.variant) && samples.has(t.against ?? baseline));
-  const results = measured.map((target) => {
-    const against = target.against ?? baseline;
-    const value = ratio(target.variant, against);
-    return { ...target, against, ratio: value, met: value >= target.minRatio };
-  });
-  for (const target of results) {
-    console.log(
-      `  target ${target.variant} >= ${target.minRatio} x ${target.against} (CPU per request): ${target.ratio} ${target.met ? "MET" : "MISSED"}`,
-    );
-  }
-  return { rows, targets: results };
+  return { rows, targets: judgeTargets(targets, baseline, ratios, " (CPU per request)") };
 }
 
 /**
@@ -63,22 +55,25 @@ export async function serverCpu(
   file: string,
   variants: string[],
   request: BenchRequest = {},
-  targets: { variant: string; minRatio: number; against?: string }[] = [],
+  targets: RatioTarget[] = [],
 ) {
   const amount = Number(process.env.BENCH_REQUESTS ?? 20_000);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
   // autocannon takes the path from the URL (a `path` option is ignored).
   const path = request.path ?? "/";
   const options = { connections: 10, method: request.method ?? "GET", headers: request.headers, body: request.body };
-  const servers = new Map<string, { child: ChildProcess; port: number }>();
-  for (const variant of variants) servers.set(variant, await startVariant(file, variant));
   const samples = new Map(variants.map((variant) => [variant, [] as number[]]));
-  try {
-    for (const variant of variants) {
-      await autocannon({ url: `http://127.0.0.1:${servers.get(variant)!.port}${path}`, amount: 5_000, ...options });
-    }
-    for (let round = 0; round < rounds; round++) {
-      for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
+  // As in run.ts: fresh processes every round, started, warmed and measured in one order that
+  // is reversed every other round, so no variant is always the first process.
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? variants : [...variants].reverse();
+    const servers = new Map<string, { child: ChildProcess; port: number }>();
+    try {
+      for (const variant of order) servers.set(variant, await startVariant(file, variant));
+      for (const variant of order) {
+        await autocannon({ url: `http://127.0.0.1:${servers.get(variant)!.port}${path}`, amount: 5_000, ...options });
+      }
+      for (const variant of order) {
         const { child, port } = servers.get(variant)!;
         const before = cpuSeconds(child.pid!);
         const result = await autocannon({ url: `http://127.0.0.1:${port}${path}`, amount, ...options });
@@ -86,9 +81,9 @@ export async function serverCpu(
         if (result.non2xx + result.errors > 0) throw new Error(`${variant}: ${result.non2xx + result.errors} failures`);
         samples.get(variant)!.push((used * 1e6) / amount);
       }
+    } finally {
+      for (const { child } of servers.values()) child.kill();
     }
-  } finally {
-    for (const { child } of servers.values()) child.kill();
   }
   const { rows, targets: results } = cpuReport(
     `server CPU per request (${rounds} rounds x ${amount} requests, 10 connections)`,
