@@ -71,6 +71,36 @@ function generated(count: number): string[] {
   return out;
 }
 
+type GatePair = readonly [gate: (text: string) => boolean, rule: RegExp];
+
+/** Each line with every decoded form of it: the rules run on each of them. */
+function decodedForms(lines: readonly string[]): string[] {
+  return lines.flatMap((text) => variantsOf(text).map((variant) => variant.text));
+}
+
+function matches(rule: RegExp, text: string): boolean {
+  rule.lastIndex = 0;
+  const hit = rule.test(text);
+  rule.lastIndex = 0;
+  return hit;
+}
+
+/** The texts a rule matches that its gate would have kept from it. */
+function gateMisses(pairs: readonly GatePair[], texts: readonly string[]): string[] {
+  const missed: string[] = [];
+  for (const text of texts) {
+    for (const [gate, rule] of pairs) {
+      if (matches(rule, text) && !gate(text)) missed.push(`${rule.source.slice(0, 20)}… ${JSON.stringify(text)}`);
+    }
+  }
+  return missed;
+}
+
+/** Rules no payload reaches: for them the soundness check would be vacuous. */
+function unreached(pairs: readonly GatePair[], payloads: readonly string[]): string[] {
+  return pairs.filter(([, rule]) => !payloads.some((text) => matches(rule, text))).map(([, rule]) => rule.source);
+}
+
 describe("the plain-text pre-filter", () => {
   it.each([
     "haircut-deluxe",
@@ -198,19 +228,10 @@ describe("the code rules' character gates", () => {
     "eval(atob('aWQ='))",
   ];
   it("never hide a string their rule matches, on payloads and on the corpus", () => {
-    const missed: string[] = [];
-    // Every decoded form of every line: the rules run on each of them.
-    const texts = [...payloads, ...corpus(), ...BOOKING_BENIGN].flatMap((text) =>
-      variantsOf(text).map((variant) => variant.text),
-    );
-    for (const text of texts) {
-      for (const [gate, rule] of CODE_GATES) {
-        if (rule.test(text) && !gate.test(text)) missed.push(`${rule.source.slice(0, 20)}… ${JSON.stringify(text)}`);
-      }
-    }
-    expect(missed).toEqual([]);
+    const pairs = CODE_GATES.map(([gate, rule]) => [(text: string) => gate.test(text), rule] as const);
+    expect(gateMisses(pairs, decodedForms([...payloads, ...corpus(), ...BOOKING_BENIGN]))).toEqual([]);
     // The payloads reach every rule, so the check is not vacuous.
-    for (const [, rule] of CODE_GATES) expect(payloads.some((text) => rule.test(text))).toBe(true);
+    expect(unreached(pairs, payloads)).toEqual([]);
   });
 });
 
@@ -238,29 +259,9 @@ describe("the script rules' gates", () => {
     "+ADw-script+AD4-",
     "+adw-script+ad4-",
   ];
-  // Every decoded form of every line: the rules run on each of them.
-  const texts = [...payloads, ...corpus(), ...BOOKING_BENIGN].flatMap((text) =>
-    variantsOf(text).map((variant) => variant.text),
-  );
-
   it("never hide a string their rule matches, on payloads and on the corpus", () => {
-    const missed: string[] = [];
-    for (const text of texts) {
-      for (const [gate, rule] of SCRIPT_GATE_PAIRS) {
-        rule.lastIndex = 0;
-        if (rule.test(text) && !gate(text)) missed.push(`${rule.source.slice(0, 20)}… ${JSON.stringify(text)}`);
-        rule.lastIndex = 0;
-      }
-    }
-    expect(missed).toEqual([]);
-    for (const [, rule] of SCRIPT_GATE_PAIRS) {
-      expect(
-        payloads.some((text) => {
-          rule.lastIndex = 0;
-          return rule.test(text);
-        }),
-      ).toBe(true);
-    }
+    expect(gateMisses(SCRIPT_GATE_PAIRS, decodedForms([...payloads, ...corpus(), ...BOOKING_BENIGN]))).toEqual([]);
+    expect(unreached(SCRIPT_GATE_PAIRS, payloads)).toEqual([]);
   });
 });
 
@@ -305,19 +306,11 @@ describe("the command rules' gates", () => {
     `${name.toUpperCase()} 5`,
     name,
   ]);
-  const texts = [...payloads, ...names, ...corpus(), ...BOOKING_BENIGN].flatMap((text) =>
-    variantsOf(text).map((variant) => variant.text),
-  );
 
   it("never hide a string their rule matches, on payloads, program names and the corpus", () => {
-    const missed: string[] = [];
-    for (const text of texts) {
-      for (const [gate, rule] of COMMAND_GATE_PAIRS) {
-        if (rule.test(text) && !gate(text)) missed.push(`${rule.source.slice(0, 20)}… ${JSON.stringify(text)}`);
-      }
-    }
-    expect(missed).toEqual([]);
-    for (const [, rule] of COMMAND_GATE_PAIRS) expect(payloads.some((text) => rule.test(text))).toBe(true);
+    const texts = decodedForms([...payloads, ...names, ...corpus(), ...BOOKING_BENIGN]);
+    expect(gateMisses(COMMAND_GATE_PAIRS, texts)).toEqual([]);
+    expect(unreached(COMMAND_GATE_PAIRS, payloads)).toEqual([]);
   });
 
   it.each(["Skin fade, #2 on the sides; I'll be 5 min late. Select whoever is free <3", "O'Brien & Sons"])(
@@ -342,22 +335,13 @@ describe("the SQL fragment and NoSQL script gates", () => {
     "db.users.find()",
     "sleep(5000)",
   ];
-  const texts = [...payloads, ...corpus(), ...BOOKING_BENIGN].flatMap((text) =>
-    variantsOf(text).map((variant) => variant.text),
-  );
-  const pairs: (readonly [gate: (text: string) => boolean, rule: RegExp])[] = [
+  const pairs: GatePair[] = [
     ...SQL_GATES.map(([gate, rule]) => [(text: string) => gate.test(text), rule] as const),
     MONGO_JS_GATE,
   ];
 
   it("never hide a string their rule matches, on payloads and on the corpus", () => {
-    const missed: string[] = [];
-    for (const text of texts) {
-      for (const [gate, rule] of pairs) {
-        if (rule.test(text) && !gate(text)) missed.push(`${rule.source.slice(0, 20)}… ${JSON.stringify(text)}`);
-      }
-    }
-    expect(missed).toEqual([]);
-    for (const [, rule] of pairs) expect(payloads.some((text) => rule.test(text))).toBe(true);
+    expect(gateMisses(pairs, decodedForms([...payloads, ...corpus(), ...BOOKING_BENIGN]))).toEqual([]);
+    expect(unreached(pairs, payloads)).toEqual([]);
   });
 });
