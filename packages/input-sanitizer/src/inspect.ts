@@ -120,7 +120,7 @@ function truncate(text: string, index: number): string {
  */
 export function inspectWith(value: string, compiled: CompiledInspect, location: Location = "value"): Finding[] {
   const text = value.length > compiled.maxLength ? value.slice(0, compiled.maxLength) : value;
-  if (text.length === 0 || cannotMatch(text)) return [];
+  if (text.length === 0 || cannotMatch(text, location !== "key")) return [];
   return inspectRules(text, compiled, location);
 }
 

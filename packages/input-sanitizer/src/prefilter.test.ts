@@ -38,13 +38,19 @@ function corpus(): string[] {
 }
 
 // Strings of the pre-filter's own alphabet built from rule keywords (whole, cut, with a letter
-// before or after), short letter runs, digits and the allowed punctuation: the strings most
-// likely to pass the pre-filter while still meaning something to a rule.
+// before or after), short letter runs (accented Latin letters among them), digits, the allowed
+// punctuation and apostrophes, plus letters it must refuse (ſ, ß, İ): the strings most likely to
+// pass the pre-filter while still meaning something to a rule.
 function generated(count: number): string[] {
   const keywords = [...ruleKeywords()];
-  const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-  const other = " _.,@+-0123456789";
+  const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéñøÉüłđşǎȁ";
+  const other = " _.,@+-0123456789ſßİ";
   const random = seededRandom(20_261_129);
+  const run = (length: number) => {
+    let text = "";
+    for (let n = length; n > 0; n--) text += letters[random(letters.length)];
+    return text;
+  };
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     let text = "";
@@ -62,9 +68,11 @@ function generated(count: number): string[] {
               : form === 2
                 ? letter + word
                 : word.slice(0, 1 + random(word.length));
-      } else if (pick < 6) {
-        for (let n = 1 + random(4); n > 0; n--) text += letters[random(letters.length)];
-      } else text += other[random(other.length)];
+      } else if (pick < 5) text += run(1 + random(4));
+      // A word with an apostrophe inside (O'Brien) or at an edge (the rules must see those).
+      else if (pick === 5)
+        text += random(8) === 0 ? `'${run(1 + random(4))}` : `${run(1 + random(4))}'${run(1 + random(6))}`;
+      else text += other[random(other.length)];
     }
     out.push(text);
   }
@@ -111,8 +119,36 @@ describe("the plain-text pre-filter", () => {
     "2026-12-24",
     "Jane",
     "barberId",
+    "Seán",
+    "Zoë Müller-Łukasiewicz",
   ])("lets %j skip the rules", (text) => {
     expect(cannotMatch(text)).toBe(true);
+  });
+
+  it.each(["O'Brien", "Seán O'Brien", "O'Neill", "l'équipe", "Chloé O'Hara"])(
+    "lets %j skip the rules as prose, not as a key",
+    (text) => {
+      expect(cannotMatch(text, true)).toBe(true);
+      expect(cannotMatch(text, false)).toBe(false);
+    },
+  );
+
+  it.each([
+    "a'or'b",
+    "x' union",
+    "wh'oami",
+    "c'at",
+    "O'Brien's",
+    "'quoted",
+    "quoted'",
+    "it''s",
+    "ſelect",
+    "İf",
+    "straße",
+    "ĳ",
+    "Seán's' 1",
+  ])("sends %j to the rules even as prose", (text) => {
+    expect(cannotMatch(text, true)).toBe(false);
   });
 
   it.each([
@@ -127,7 +163,6 @@ describe("the plain-text pre-filter", () => {
     "a--",
     "@@version",
     "O'Brien",
-    "Seán",
     "%41",
     "a&b",
     "a\\b",
@@ -173,9 +208,13 @@ describe("the plain-text pre-filter", () => {
   const differences = (texts: readonly string[]) => {
     const out: string[] = [];
     let skipped = 0;
+    let apostrophes = 0;
+    let accented = 0;
     for (const text of texts) {
-      if (!cannotMatch(text)) continue;
+      if (!cannotMatch(text, true)) continue;
       skipped++;
+      if (text.includes("'")) apostrophes++;
+      if (/[^\0-\x7f]/.test(text)) accented++;
       for (const location of LOCATIONS) {
         const full = inspectRules(text, ALL, location);
         if (JSON.stringify(inspectWith(text, ALL, location)) !== JSON.stringify(full)) {
@@ -183,7 +222,7 @@ describe("the plain-text pre-filter", () => {
         }
       }
     }
-    return { out, skipped };
+    return { out, skipped, apostrophes, accented };
   };
 
   const lines = corpus();
@@ -195,9 +234,12 @@ describe("the plain-text pre-filter", () => {
   if (lines.length === 0) console.warn(`prefilter.test: no corpus in ${corpusDir}; the corpus comparison is skipped`);
 
   it("gives the same findings as the full path on generated plain strings", () => {
-    const { out, skipped } = differences(generated(60_000));
+    const { out, skipped, apostrophes, accented } = differences(generated(60_000));
     expect(out).toEqual([]);
     expect(skipped).toBeGreaterThan(5_000);
+    // The prose and accented-letter paths are exercised, not only the ASCII one.
+    expect(apostrophes).toBeGreaterThan(500);
+    expect(accented).toBeGreaterThan(500);
   });
 });
 

@@ -5,13 +5,17 @@ import { SQL_REGEXES, SQL_WORD_SETS } from "./sql.js";
 // A pre-filter that proves a string cannot match any rule, so ids, numbers, emails, names and
 // short plain notes skip decoding and the rules. A string passes only when
 //   - every character is an ASCII letter, a digit, a space or one of `_ . , @ + -` (no quote,
-//     markup, operator, separator, slash, percent, ampersand, backslash or non-ASCII character,
-//     so no decoding layer has anything to decode),
-//   - it has no `..` (climbs), `--` (SQL comment) or `@@` (system variable), and
-//   - none of its letter runs is a keyword, starts with a keyword of four or more letters or
-//     ends with one. The keywords are every word of the rules' word lists and every letter run
-//     of the rules' regular expressions, so a rule added to those lists or regexes extends the
-//     keyword set by itself.
+//     markup, operator, separator, slash, percent, ampersand or backslash, so no decoding layer
+//     has anything to decode), or a Latin letter with accents (U+00C0-U+024F) that no decoding
+//     layer or case mapping turns into ASCII (`é`, `ñ`, `ø`; not `ſ`, `ß`, `İ` or `ĳ`),
+//   - it has no `..` (climbs), `--` (SQL comment) or `@@` (system variable),
+//   - none of its ASCII letter runs is a keyword, starts with a keyword of four or more letters
+//     or ends with one. The keywords are every word of the rules' word lists and every letter
+//     run of the rules' regular expressions, so a rule added to those lists or regexes extends
+//     the keyword set by itself; and
+//   - outside keys (`prose`), an apostrophe sits inside a word, between two letters, one per
+//     word (`O'Brien`, `I'll`, `l'équipe`), and the word read without it is no keyword either
+//     (a shell drops the quote: `wh'oami`). The rules treat such text as prose.
 // prefilter.test.ts runs the corpus and generated strings with and without the pre-filter and
 // requires identical findings.
 
@@ -67,13 +71,32 @@ const KEYWORDS = ruleKeywords();
 const FORWARD = buildTrie(KEYWORDS, false);
 const BACKWARD = buildTrie(KEYWORDS, true);
 
-// Character classes: 1 letter, 2 anything else allowed; 0 not allowed.
-const CLASS = new Uint8Array(128);
+// Character classes: 1 ASCII letter, 2 anything else allowed, 3 a Latin letter beyond ASCII; 0 not allowed.
+const CLASS = new Uint8Array(0x250);
 for (let c = 65; c <= 90; c++) CLASS[c] = 1;
 for (let c = 97; c <= 122; c++) CLASS[c] = 1;
 for (let c = 48; c <= 57; c++) CLASS[c] = 2;
 CLASS[32] = 2;
 for (const c of "_.,@+-") CLASS[c.charCodeAt(0)] = 2;
+// Letters that stay themselves under NFKC (the Unicode decoding layer) and whose case forms and
+// case-insensitive matches hold no ASCII character: to every rule they are a letter of no keyword.
+const hasAscii = (text: string) => [...text].some((ch) => ch.charCodeAt(0) < 128);
+for (let c = 0xc0; c < 0x250; c++) {
+  const ch = String.fromCharCode(c);
+  if (
+    /\p{L}/u.test(ch) &&
+    ch.normalize("NFKC") === ch &&
+    !hasAscii(ch.toLowerCase()) &&
+    !hasAscii(ch.toUpperCase()) &&
+    !/\w/iu.test(ch)
+  ) {
+    CLASS[c] = 3;
+  }
+}
+const APOSTROPHE = 39;
+
+const isLetterClass = (c: number) => c < 0x250 && (CLASS[c] === 1 || CLASS[c] === 3);
+const isAsciiLetter = (c: number) => c < 128 && CLASS[c] === 1;
 
 /** Whether the letter run text[start, end) is a keyword, or starts or ends with a long one. */
 function keywordRun(text: string, start: number, end: number): boolean {
@@ -92,17 +115,43 @@ function keywordRun(text: string, start: number, end: number): boolean {
   return false;
 }
 
+/** Whether the apostrophe at `at`, between two ASCII letters, joins them into a keyword once dropped. */
+function joinsKeyword(text: string, at: number): boolean {
+  let start = at;
+  while (start > 0 && isAsciiLetter(text.charCodeAt(start - 1))) start--;
+  let end = at + 1;
+  while (end < text.length && isAsciiLetter(text.charCodeAt(end))) end++;
+  const joined = text.slice(start, at) + text.slice(at + 1, end);
+  return keywordRun(joined, 0, joined.length);
+}
+
 /**
- * Whether `text` provably cannot match any rule (see above). Allocation-free; linear in the
- * length, and it stops at the first character outside the plain set.
+ * Whether `text` provably cannot match any rule (see above); `prose` lets in-word apostrophes
+ * through (not for keys, which the rules never read as prose). Linear in the length, and it
+ * stops at the first character outside the plain set.
  */
-export function cannotMatch(text: string): boolean {
+export function cannotMatch(text: string, prose = false): boolean {
   let prev = 0;
   let run = -1;
+  // Whether the current word (letters and apostrophes) already holds an apostrophe.
+  let quoted = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    const cls = c < 128 ? CLASS[c]! : 0;
-    if (cls === 0) return false;
+    let cls = c < 0x250 ? CLASS[c]! : 0;
+    if (cls === 0) {
+      if (
+        c !== APOSTROPHE ||
+        !prose ||
+        quoted ||
+        !isLetterClass(prev) ||
+        !isLetterClass(text.charCodeAt(i + 1)) ||
+        (isAsciiLetter(prev) && isAsciiLetter(text.charCodeAt(i + 1)) && joinsKeyword(text, i))
+      ) {
+        return false;
+      }
+      quoted = true;
+      cls = 2;
+    } else if (cls === 2) quoted = false;
     // `..`, `--` and `@@`.
     if (c === prev && (c === 46 || c === 45 || c === 64)) return false;
     prev = c;

@@ -270,7 +270,7 @@ const NOTHING: readonly Finding[] = Object.freeze([]);
  */
 function inspectUnlessPlain(text: string, compiled: CompiledInspect, location: Location): readonly Finding[] {
   if (text.length > compiled.maxLength) return inspectWith(text, compiled, location);
-  return cannotMatch(text) ? NOTHING : inspectRules(text, compiled, location);
+  return cannotMatch(text, location !== "key") ? NOTHING : inspectRules(text, compiled, location);
 }
 
 /**
