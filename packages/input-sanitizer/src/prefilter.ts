@@ -14,7 +14,7 @@ import { SQL_REGEXES, SQL_WORD_SETS } from "./sql.js";
 //     run of the rules' regular expressions, so a rule added to those lists or regexes extends
 //     the keyword set by itself; and
 //   - outside keys (`prose`), an apostrophe sits inside a word, between two letters, one per
-//     word (`O'Brien`, `I'll`, `l'équipe`), and the word read without it is no keyword either
+//     word (`O'Brien`, `O'Neill`, `l'équipe`), and the word read without it is no keyword either
 //     (a shell drops the quote: `wh'oami`). The rules treat such text as prose.
 // prefilter.test.ts runs the corpus and generated strings with and without the pre-filter and
 // requires identical findings.
