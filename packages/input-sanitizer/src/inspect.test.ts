@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { escapeDecode, htmlDecode, unicodeNormalize, urlDecodeOnce, variantsOf } from "./decode.js";
 import { BOOKING_BENIGN } from "./fixtures/booking-benign.js";
+import { corpusInputs } from "./fixtures/corpus.js";
 import { inspect } from "./inspect.js";
+import { KINDS } from "./options.js";
 
 const kinds = (text: string, options = {}) => [...new Set(inspect(text, options).map((f) => f.kind))];
 
@@ -146,5 +148,41 @@ describe("inspect()", () => {
     expect(() => inspect("x", { paranoiaLevel: 5 as never })).toThrow(
       "inspect: option `paranoiaLevel` must be one of 1, 2, 3, 4, got 5.",
     );
+  });
+});
+
+describe("the kinds option", () => {
+  // At least one payload of each kind, so the check holds without the corpus too.
+  const payloads = [
+    "1' or '1'='1",
+    "<script>alert(1)</script>",
+    "../../etc/passwd",
+    "; cat /etc/passwd",
+    '{"$where": "sleep(100)"}',
+    "[$ne]=1",
+    "__proto__[admin]=1",
+    "x\r\nSet-Cookie: a=b",
+    "{{7*7}}",
+    "*)(uid=*))(|(uid=*",
+    '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>',
+    "<?php system($_GET['c']); ?>",
+    "$\u007bjndi:ldap://x/a}",
+  ];
+
+  // Families that report none of the asked kinds are skipped: that must never lose a finding.
+  it("finds with one kind exactly the findings of that kind among all kinds", () => {
+    const wrong: string[] = [];
+    const found = new Set<string>();
+    for (const text of [...payloads, ...corpusInputs(), ...BOOKING_BENIGN]) {
+      const all = inspect(text, { paranoiaLevel: 4 });
+      for (const kind of KINDS) {
+        const expected = all.filter((finding) => finding.kind === kind);
+        if (expected.length > 0) found.add(kind);
+        const narrowed = inspect(text, { paranoiaLevel: 4, kinds: [kind] });
+        if (JSON.stringify(narrowed) !== JSON.stringify(expected)) wrong.push(`${kind} ${JSON.stringify(text)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect([...found].sort()).toEqual([...KINDS].sort());
   });
 });

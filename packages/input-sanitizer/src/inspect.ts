@@ -166,7 +166,7 @@ export function inspectRules(value: string, compiled: CompiledInspect, location:
       }
     }
     const hits: RuleHit[] = [];
-    ruleHits(t, location, v === 0, hits, level);
+    ruleHits(t, location, v === 0, hits, level, kinds);
     // Extra decodings: shell normalisation for command hits, path normalisation for climbs.
     let shell: boolean | undefined;
     let path: boolean | undefined;

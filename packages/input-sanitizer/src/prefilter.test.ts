@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { seededRandom } from "@palisade/test-utils";
@@ -6,6 +6,7 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { variantsOf } from "./decode.js";
 import { BOOKING_BENIGN } from "./fixtures/booking-benign.js";
+import { CORPUS_DIR, corpusInputs } from "./fixtures/corpus.js";
 import { SCRIPT_GATE_PAIRS } from "./html.js";
 import { compileInspect, inspectRules, inspectWith } from "./inspect.js";
 import { cannotMatch, ruleKeywords } from "./prefilter.js";
@@ -20,22 +21,9 @@ import {
 import { SQL_GATES } from "./sql.js";
 
 const srcDir = fileURLToPath(new URL(".", import.meta.url));
-const corpusDir = process.env.SANITIZER_CORPUS ?? join(srcDir, "../../../../shared/corpus");
 const LOCATIONS: readonly Location[] = ["value", "key", "header", "path"];
 // Findings at level 4 with every kind are a superset of those at any lower level or kind subset.
 const ALL = compileInspect("test", { paranoiaLevel: 4 });
-
-function corpus(): string[] {
-  const out: string[] = [];
-  for (const file of ["crs", "libinjection", "payloadsallthethings"]) {
-    const path = join(corpusDir, `${file}.jsonl`);
-    if (!existsSync(path)) continue;
-    for (const raw of readFileSync(path, "utf8").split("\n")) {
-      if (raw.trim()) out.push((JSON.parse(raw) as { input: string }).input);
-    }
-  }
-  return out;
-}
 
 // Strings of the pre-filter's own alphabet built from rule keywords (whole, cut, with a letter
 // before or after), short letter runs (accented Latin letters among them), digits, the allowed
@@ -225,13 +213,13 @@ describe("the plain-text pre-filter", () => {
     return { out, skipped, apostrophes, accented };
   };
 
-  const lines = corpus();
+  const lines = corpusInputs();
   it.skipIf(lines.length === 0)("gives the same findings as the full path on the corpus", () => {
     const { out, skipped } = differences([...lines, ...BOOKING_BENIGN]);
     expect(out).toEqual([]);
     expect(skipped).toBeGreaterThan(100);
   });
-  if (lines.length === 0) console.warn(`prefilter.test: no corpus in ${corpusDir}; the corpus comparison is skipped`);
+  if (lines.length === 0) console.warn(`prefilter.test: no corpus in ${CORPUS_DIR}; the corpus comparison is skipped`);
 
   it("gives the same findings as the full path on generated plain strings", () => {
     const { out, skipped, apostrophes, accented } = differences(generated(60_000));
@@ -271,7 +259,7 @@ describe("the code rules' character gates", () => {
   ];
   it("never hide a string their rule matches, on payloads and on the corpus", () => {
     const pairs = CODE_GATES.map(([gate, rule]) => [(text: string) => gate.test(text), rule] as const);
-    expect(gateMisses(pairs, decodedForms([...payloads, ...corpus(), ...BOOKING_BENIGN]))).toEqual([]);
+    expect(gateMisses(pairs, decodedForms([...payloads, ...corpusInputs(), ...BOOKING_BENIGN]))).toEqual([]);
     // The payloads reach every rule, so the check is not vacuous.
     expect(unreached(pairs, payloads)).toEqual([]);
   });
@@ -302,7 +290,9 @@ describe("the script rules' gates", () => {
     "+adw-script+ad4-",
   ];
   it("never hide a string their rule matches, on payloads and on the corpus", () => {
-    expect(gateMisses(SCRIPT_GATE_PAIRS, decodedForms([...payloads, ...corpus(), ...BOOKING_BENIGN]))).toEqual([]);
+    expect(gateMisses(SCRIPT_GATE_PAIRS, decodedForms([...payloads, ...corpusInputs(), ...BOOKING_BENIGN]))).toEqual(
+      [],
+    );
     expect(unreached(SCRIPT_GATE_PAIRS, payloads)).toEqual([]);
   });
 });
@@ -350,7 +340,7 @@ describe("the command rules' gates", () => {
   ]);
 
   it("never hide a string their rule matches, on payloads, program names and the corpus", () => {
-    const texts = decodedForms([...payloads, ...names, ...corpus(), ...BOOKING_BENIGN]);
+    const texts = decodedForms([...payloads, ...names, ...corpusInputs(), ...BOOKING_BENIGN]);
     expect(gateMisses(COMMAND_GATE_PAIRS, texts)).toEqual([]);
     expect(unreached(COMMAND_GATE_PAIRS, payloads)).toEqual([]);
   });
@@ -383,7 +373,7 @@ describe("the SQL fragment and NoSQL script gates", () => {
   ];
 
   it("never hide a string their rule matches, on payloads and on the corpus", () => {
-    expect(gateMisses(pairs, decodedForms([...payloads, ...corpus(), ...BOOKING_BENIGN]))).toEqual([]);
+    expect(gateMisses(pairs, decodedForms([...payloads, ...corpusInputs(), ...BOOKING_BENIGN]))).toEqual([]);
     expect(unreached(pairs, payloads)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Kind, ParanoiaLevel } from "./options.js";
+import { KINDS, type Kind, type ParanoiaLevel } from "./options.js";
 import { expandVariables, globSystemPath } from "./shell.js";
 
 export interface RuleHit {
@@ -832,15 +832,23 @@ function obfuscatedAfterSeparator(text: string): number {
   return -1;
 }
 
-/** All non-SQL, non-XSS rule hits for one decoded form of a string; rules that only report above `level` may be left out. */
+// The kinds each rule family below reports (inspect.test.ts checks that narrowing `kinds` loses nothing).
+const MISC_KINDS: readonly Kind[] = ["crlf-injection", "ssti", "ldap-injection", "xxe", "code-injection"];
+const ALL_KINDS: ReadonlySet<Kind> = new Set(KINDS);
+
+/**
+ * All non-SQL, non-XSS rule hits for one decoded form of a string; rules that only report above
+ * `level`, and families that report none of `kinds`, may be left out.
+ */
 export function ruleHits(
   text: string,
   location: Location,
   raw: boolean,
   hits: RuleHit[],
   level: ParanoiaLevel = 4,
+  kinds: ReadonlySet<Kind> = ALL_KINDS,
 ): void {
-  if (COMMAND_CHARS.test(text) || mayBeCommand(text) || /['"{]/.test(text)) {
+  if (kinds.has("command-injection") && (COMMAND_CHARS.test(text) || mayBeCommand(text) || /['"{]/.test(text))) {
     const shell = shellNormalize(text);
     commandHits(shell, hits, level, shell !== text);
     // Everything below looks at what normalisation changed.
@@ -875,9 +883,16 @@ export function ruleHits(
       commandHits(text, hits, level);
     }
   }
-  if (text.includes("/") || text.includes("\\") || text.includes("..") || PATHISH.test(text)) traversalHits(text, hits);
-  nosqlHits(text, location, hits);
-  if (CODE_CHARS.test(text) || text.includes("\r") || text.includes("\n") || /[()]/.test(text))
+  if (
+    kinds.has("path-traversal") &&
+    (text.includes("/") || text.includes("\\") || text.includes("..") || PATHISH.test(text))
+  )
+    traversalHits(text, hits);
+  if (kinds.has("nosql") || kinds.has("prototype-pollution")) nosqlHits(text, location, hits);
+  if (
+    MISC_KINDS.some((kind) => kinds.has(kind)) &&
+    (CODE_CHARS.test(text) || text.includes("\r") || text.includes("\n") || /[()]/.test(text))
+  )
     miscHits(text, location, raw, hits, level);
 }
 
