@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { BOOKING_BENIGN } from "../../packages/input-sanitizer/src/fixtures/booking-benign.js";
+import { CORPUS_DIR } from "../../packages/input-sanitizer/src/fixtures/corpus.js";
 import { inspect } from "../../packages/input-sanitizer/src/index.js";
 import { defineBench } from "../harness.js";
 
@@ -18,8 +18,6 @@ interface Line {
   paranoia_level?: number;
 }
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const corpusDir = process.env.SANITIZER_CORPUS ?? join(here, "../../../shared/corpus");
 const FILES = ["crs", "libinjection", "payloadsallthethings"] as const;
 
 // Kinds whose attack lines this package targets; the corpus's other kinds map onto ours.
@@ -53,7 +51,7 @@ export default defineBench({
   async run() {
     const lines: (Line & { file: string })[] = [];
     for (const file of FILES) {
-      for (const raw of readFileSync(join(corpusDir, `${file}.jsonl`), "utf8").split("\n")) {
+      for (const raw of readFileSync(join(CORPUS_DIR, `${file}.jsonl`), "utf8").split("\n")) {
         if (raw.trim()) lines.push({ ...(JSON.parse(raw) as Line), file });
       }
     }

@@ -1,15 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { BOOKING_BENIGN } from "../../packages/input-sanitizer/src/fixtures/booking-benign.js";
+import { CORPUS_DIR } from "../../packages/input-sanitizer/src/fixtures/corpus.js";
 import { inspect } from "../../packages/input-sanitizer/src/index.js";
 import { defineBench } from "../harness.js";
 
 // inspect() throughput on benign fields (one core, this process), and the worst case: 1 MB
 // adversarial strings, each of which must be inspected in under 100 ms.
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const corpusDir = process.env.SANITIZER_CORPUS ?? join(here, "../../../shared/corpus");
 const MB = 1_048_576;
 
 const adversarial: Record<string, string> = {
@@ -36,7 +34,7 @@ export default defineBench({
   async run() {
     const benign: string[] = [...BOOKING_BENIGN];
     for (const file of ["crs", "libinjection"]) {
-      for (const raw of readFileSync(join(corpusDir, `${file}.jsonl`), "utf8").split("\n")) {
+      for (const raw of readFileSync(join(CORPUS_DIR, `${file}.jsonl`), "utf8").split("\n")) {
         if (!raw.trim()) continue;
         const line = JSON.parse(raw) as { input: string; label: string };
         if (line.label === "benign") benign.push(line.input);
