@@ -1,24 +1,11 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { BOOKING_BENIGN } from "../../packages/input-sanitizer/src/fixtures/booking-benign.js";
-import { CORPUS_DIR } from "../../packages/input-sanitizer/src/fixtures/corpus.js";
+import { CORPUS_DIR, corpusRecords } from "../../packages/input-sanitizer/src/fixtures/corpus.js";
 import { inspect } from "../../packages/input-sanitizer/src/index.js";
 import { defineBench } from "../harness.js";
 
 // Detection and false-positive rates of inspect() on ../shared/corpus (see its README), by
 // file, kind and CRS paranoia level, at each paranoia level; plus the package's own
 // booking-platform benign fixture. Set SANITIZER_CORPUS to point elsewhere.
-
-interface Line {
-  input: string;
-  label: "attack" | "benign";
-  kind?: string;
-  source: string;
-  location: string;
-  paranoia_level?: number;
-}
-
-const FILES = ["crs", "libinjection", "payloadsallthethings"] as const;
 
 // Kinds whose attack lines this package targets; the corpus's other kinds map onto ours.
 const KIND_MAP: Record<string, string> = {
@@ -49,12 +36,8 @@ export default defineBench({
   kind: "script",
   description: "inspect() detection and false-positive rates on the shared labelled corpus",
   async run() {
-    const lines: (Line & { file: string })[] = [];
-    for (const file of FILES) {
-      for (const raw of readFileSync(join(CORPUS_DIR, `${file}.jsonl`), "utf8").split("\n")) {
-        if (raw.trim()) lines.push({ ...(JSON.parse(raw) as Line), file });
-      }
-    }
+    const lines = corpusRecords();
+    if (lines.length === 0) throw new Error(`no corpus in ${CORPUS_DIR}; set SANITIZER_CORPUS`);
     const report: Record<string, unknown> = {};
     for (const level of [1, 2, 3, 4] as const) {
       const table = new Map<string, { hit: number; kindHit: number; total: number }>();

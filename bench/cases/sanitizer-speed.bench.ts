@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { BOOKING_BENIGN } from "../../packages/input-sanitizer/src/fixtures/booking-benign.js";
-import { CORPUS_DIR } from "../../packages/input-sanitizer/src/fixtures/corpus.js";
+import { CORPUS_DIR, corpusRecords } from "../../packages/input-sanitizer/src/fixtures/corpus.js";
 import { inspect } from "../../packages/input-sanitizer/src/index.js";
 import { defineBench } from "../harness.js";
 
@@ -33,13 +31,9 @@ export default defineBench({
   description: "inspect(): benign fields per second, and 1 MB adversarial inputs under 100 ms each",
   async run() {
     const benign: string[] = [...BOOKING_BENIGN];
-    for (const file of ["crs", "libinjection"]) {
-      for (const raw of readFileSync(join(CORPUS_DIR, `${file}.jsonl`), "utf8").split("\n")) {
-        if (!raw.trim()) continue;
-        const line = JSON.parse(raw) as { input: string; label: string };
-        if (line.label === "benign") benign.push(line.input);
-      }
-    }
+    const records = corpusRecords(["crs", "libinjection"]);
+    if (records.length === 0) throw new Error(`no corpus in ${CORPUS_DIR}; set SANITIZER_CORPUS`);
+    for (const record of records) if (record.label === "benign") benign.push(record.input);
     // Typical form fields: names, emails, dates, ids, plus the benign corpus.
     const fields = [...benign, "alice@example.com", "2026-12-24", "42", "Jane", "Doe", "true", "haircut-deluxe"];
     for (let i = 0; i < 2000; i++) inspect(fields[i % fields.length]!);
