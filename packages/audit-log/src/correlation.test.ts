@@ -93,6 +93,45 @@ describe("auditLog() request ids", () => {
     const res = await request(server).get("/");
     expect(res.headers["x-request-id"]).toBe("upstream");
   });
+
+  it("keeps req.id an ordinary property: one set before it is replaced, one set after it wins", async () => {
+    const stream = memoryStream();
+    const log = auditLog({ level: "info", destination: stream });
+    opened.push(log);
+    const server = express();
+    server.use((req, _res, next) => {
+      (req as { id?: string }).id = "set-before";
+      next();
+    });
+    server.use(log);
+    server.get("/mine", (req, res) => {
+      const before = (req as { id?: string }).id;
+      (req as { id?: string }).id = "set-by-app";
+      res.json({ before, after: (req as { id?: string }).id, own: Object.keys(req).includes("id") });
+    });
+    server.get("/", (req, res) => {
+      res.json({ id: (req as { id?: string }).id, copied: ({ ...req } as { id?: string }).id });
+    });
+    const mine = await request(server).get("/mine").set("X-Request-Id", "incoming-1");
+    expect(mine.body).toEqual({ before: "incoming-1", after: "set-by-app", own: true });
+    const plain = await request(server).get("/").set("X-Request-Id", "incoming-2");
+    expect(plain.body).toEqual({ id: "incoming-2", copied: "incoming-2" });
+    // The request line keeps the id auditLog() chose, whatever the app wrote to req.id later.
+    expect(stream.withMsg("request completed").map((line) => line.reqId)).toEqual(["incoming-1", "incoming-2"]);
+  });
+
+  it("gives req.id to a request object that is not node's IncomingMessage", () => {
+    const log = auditLog({ destination: memoryStream() });
+    opened.push(log);
+    const req = { headers: { "x-request-id": "plain-object" }, method: "GET", url: "/" } as never;
+    const res = { hasHeader: () => false, setHeader() {}, on() {}, getHeader() {} } as never;
+    let called = false;
+    log(req, res, () => {
+      called = true;
+    });
+    expect(called).toBe(true);
+    expect((req as { id?: string }).id).toBe("plain-object");
+  });
 });
 
 describe("acceptId()", () => {

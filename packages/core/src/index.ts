@@ -32,5 +32,5 @@ export {
   onResponseDone,
   type ResponseDoneHook,
 } from "./response-hooks.js";
-export { requestBag, requestChannel } from "./sinks.js";
+export { ownProperty, requestBag, requestChannel, requestProperty } from "./sinks.js";
 export { describeValue, type OptionChecks, optionChecks, suggest } from "./validate.js";

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { optionChecks } from "@palisade/core";
+import { optionChecks, ownProperty } from "@palisade/core";
 import validator from "validator";
 import { type CompiledInspect, compileInspect, inspectRules, inspectWith } from "./inspect.js";
 import {
@@ -390,9 +390,11 @@ export function inspectRequestWith(req: IncomingMessage, compiled: CompiledReque
     if (!walkValue(walk, query, "query", undefined, 1)) return result;
   }
   if (s.has("params") && !walkValue(walk, r.params, "params", undefined, 1)) return result;
-  if (s.has("body") && !walkValue(walk, r.body, "body", undefined, 1)) return result;
+  // Own properties only, as a body parser and cookie-parser set them: usually absent on a GET,
+  // and a read of a missing property on an Express request costs a prototype walk.
+  if (s.has("body") && !walkValue(walk, ownProperty(r, "body"), "body", undefined, 1)) return result;
   if (s.has("cookies")) {
-    const parsed = r.cookies;
+    const parsed = ownProperty(r, "cookies");
     const cookies = typeof parsed === "object" && parsed !== null ? parsed : parseCookies(req.headers.cookie);
     if (!walkValue(walk, cookies, "cookies", undefined, 1)) return result;
   }

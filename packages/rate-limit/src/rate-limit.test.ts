@@ -275,6 +275,19 @@ describe("rateLimit()", () => {
       expect(logger.withCode("WRN_PALISADE_TRUST_PROXY_PERMISSIVE")).toHaveLength(1);
     });
 
+    it("checks each app a shared limiter is mounted in", async () => {
+      const logger = recordingLogger();
+      const limiter = rateLimit({ logger });
+      const plain = loginApp(limiter);
+      const permissive = loginApp(limiter);
+      permissive.set("trust proxy", true);
+      await request(plain).get("/");
+      await request(plain).get("/");
+      expect(logger.withCode("WRN_PALISADE_TRUST_PROXY_PERMISSIVE")).toHaveLength(0);
+      await request(permissive).get("/");
+      expect(logger.withCode("WRN_PALISADE_TRUST_PROXY_PERMISSIVE")).toHaveLength(1);
+    });
+
     it("is switched off with checks.trustProxy = false", async () => {
       const logger = recordingLogger();
       const app = loginApp(rateLimit({ logger, checks: { trustProxy: false } }));

@@ -10,12 +10,13 @@ import {
   normalizeIp,
   optionChecks,
   palisadeLocals,
+  requestProperty,
   sendProblem,
   type TrustFunction,
   warnOnce,
 } from "@palisade/core";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import { type Options as ErlOptions, ipKeyGenerator } from "express-rate-limit";
+import { type Options as ErlOptions, ipKeyGenerator, type RateLimitInfo } from "express-rate-limit";
 import {
   DAY_MS,
   IPV6_SUBNETS,
@@ -269,7 +270,9 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
     check.func<NonNullable<ErlOptions["requestWasSuccessful"]>>("requestWasSuccessful", options.requestWasSuccessful) ??
     ((_req: Request, res: Response) => res.statusCode < 400);
   const legacyHeaders = check.boolean("legacyHeaders", options.legacyHeaders, false);
-  const requestProperty = check.string("requestPropertyName", options.requestPropertyName, "rateLimit");
+  const propertyName = check.string("requestPropertyName", options.requestPropertyName, "rateLimit");
+  // `req.rateLimit` without adding a property to every request (see core's requestProperty).
+  const setRequestInfo = requestProperty<RateLimitInfo>(propertyName);
   const windowSeconds = Math.ceil(windowMs / 1000);
 
   interface Counter {
@@ -307,13 +310,16 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
 
   let trustChecked = !checkTrustProxy;
   let forwardedWarned = false;
-  let checkedApp: unknown = null;
+  let checkedPrototype: unknown = null;
   function diagnoseTrust(req: IncomingMessage): void {
-    const app = (req as { app?: { get?(name: string): unknown } }).app;
     // The app's setting is read once per app (a startup diagnostic), not on every request.
-    if (app === checkedApp) {
+    // Express gives each app its own request prototype, which identifies the app without
+    // reading `req.app` (a first read of a property on a request costs a cache miss in V8).
+    const prototype = Object.getPrototypeOf(req) as unknown;
+    if (prototype === checkedPrototype) {
       if (req.headers["x-forwarded-for"] === undefined) return;
-    } else checkedApp = app;
+    } else checkedPrototype = prototype;
+    const app = (req as { app?: { get?(name: string): unknown } }).app;
     if (!trust && app?.get?.("trust proxy") === true) {
       warnStartup(
         "WRN_PALISADE_TRUST_PROXY_PERMISSIVE",
@@ -445,13 +451,13 @@ export function rateLimit(options: Readonly<RateLimitOptions> = {}): RateLimitMi
   function finish(req: Request, res: Response, next: NextFunction, tally: Tally): void {
     const tight = tally.tight;
     if (tight) {
-      (req as unknown as Record<string, unknown>)[requestProperty] = {
+      setRequestInfo(req, {
         limit: tight.counter.limit,
         used: tight.counter.limit - tight.remaining,
         remaining: tight.remaining,
         resetTime: new Date(tight.resetMs),
         key: tight.key,
-      };
+      });
       if (!shadow && !res.headersSent) {
         appendHeader(res, "RateLimit-Policy", policyLists[tally.used - 1]!);
         appendHeader(res, "RateLimit", tally.items);
