@@ -164,6 +164,23 @@ describe("auditLog()", () => {
       expect(second.stream.withMsg("request completed")[0]!.userId).toBe("custom");
     });
 
+    it("falls back to res.locals.user.id, then res.locals.userId, set by a later handler", async () => {
+      const { app, stream } = setup({}, (app) => {
+        app.get("/user", (_req, res) => {
+          res.locals.user = { id: "L-1" };
+          res.end();
+        });
+        app.get("/user-id", (_req, res) => {
+          res.locals.userId = "L-2";
+          res.end();
+        });
+      });
+      await request(app).get("/user");
+      await request(app).get("/user-id");
+      await request(app).get("/");
+      expect(stream.withMsg("request completed").map((line) => line.userId)).toEqual(["L-1", "L-2", undefined]);
+    });
+
     it("resolves the client address through the trustedProxies option", async () => {
       const { app, stream } = setup({ trustedProxies: ["loopback"] });
       await request(app).get("/").set("X-Forwarded-For", "203.0.113.9");

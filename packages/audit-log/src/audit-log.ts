@@ -131,6 +131,11 @@ class Context implements RequestContext {
   userId: string | undefined = undefined;
   /** Whether the request line was written. */
   logged = false;
+  /** Method and client address, taken in the middleware, where reading them costs least. */
+  method: string | undefined = undefined;
+  ip = "";
+  /** `res.locals` as the middleware saw it (the default user id looks there). */
+  locals: Res["locals"] = undefined;
   private child: Logger | undefined = undefined;
   constructor(
     readonly req: IncomingMessage,
@@ -297,12 +302,15 @@ function pathOf(req: IncomingMessage): string {
   return neutralise(path.length > 200 ? `${path.slice(0, 200)}...` : path);
 }
 
-function defaultUserId(request: unknown, response: unknown): unknown {
+/** `context` when the caller has it: finding it again from `req` costs cache misses at the end of a request. */
+function defaultUserId(request: unknown, response: unknown, context = contextOf(request as Req)): unknown {
   const req = request as Req;
   const res = response as Res;
+  if (context?.userId !== undefined) return context.userId;
   // `req.user` as passport sets it: an own property (a missing one costs a prototype walk).
   const user = ownProperty(req, "user") as Req["user"];
-  return contextOf(req)?.userId ?? user?.id ?? res.locals?.user?.id ?? res.locals?.userId;
+  const locals = context?.locals ?? res.locals;
+  return user?.id ?? locals?.user?.id ?? locals?.userId;
 }
 
 function readKey(options: AuditLogOptions["audit"], scope: string): Buffer | undefined {
@@ -590,9 +598,9 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
     return req.headers["x-forwarded-for"] === undefined ? ip : neutralise(ip);
   }
 
-  function safeUserId(req: IncomingMessage, res: ServerResponse | undefined): string | undefined {
+  function safeUserId(req: IncomingMessage, res: ServerResponse | undefined, context?: Context): string | undefined {
     try {
-      const id = userIdOf(req, res ?? {});
+      const id = userIdOf === defaultUserId ? defaultUserId(req, res ?? {}, context) : userIdOf(req, res ?? {});
       return id === undefined || id === null ? undefined : neutralise(String(id));
     } catch {
       return undefined;
@@ -614,14 +622,14 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
     const route = routeOf(req as Req);
     const line = new RequestLine(
       context.requestId,
-      req.method,
+      context.method,
       route && neutralise(route),
       status,
       durationMs,
-      ipOf(req),
+      context.ip,
     );
     if (route === undefined) line.path = pathOf(req);
-    line.userId = safeUserId(req, res);
+    line.userId = safeUserId(req, res, context);
     return line;
   };
 
@@ -629,9 +637,8 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
   // away first), at a level by status. pino-http did this before; its middleware added five
   // properties to req and res per request and a child logger, which cost more here than the
   // whole line (see the README's cost section).
-  function onResponseClose(res: ServerResponse): void {
-    const req = res.req as IncomingMessage | undefined;
-    const context = req === undefined ? undefined : contextOf(req);
+  function onResponseClose(res: ServerResponse, bag: Record<PropertyKey, unknown>): void {
+    const context = bag[CONTEXT] as Context | undefined;
     if (!context || context.logged || context.instance !== instance) return;
     context.logged = true;
     const durationMs = Math.round(Number(process.hrtime.bigint() - context.start) / 1000) / 1000;
@@ -662,7 +669,13 @@ export function auditLog(options: Readonly<AuditLogOptions> = {}): AuditLogMiddl
     if (!res.hasHeader(header)) res.setHeader(header, requestId);
     // In res.locals (core's request bag), not on req: a property added to req after Express
     // has swapped its prototype costs about a microsecond.
-    requestBag(req)[CONTEXT] = new Context(req, res, requestId, instance, process.hrtime.bigint());
+    const context = new Context(req, res, requestId, instance, process.hrtime.bigint());
+    context.method = req.method;
+    // Here rather than at the end: the router has just read req.headers and req.method, and a
+    // first read of a property at the end, after Express changed the request, is a cache miss.
+    context.ip = ipOf(req);
+    context.locals = (res as Res).locals;
+    requestBag(req)[CONTEXT] = context;
     setRequestId(req, requestId);
     attachSecurityEventSink(req, onSecurityEvent);
     onResponseDone(req, res, onResponseClose);

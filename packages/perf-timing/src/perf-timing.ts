@@ -90,6 +90,10 @@ export type PerfTimingMiddleware = RequestHandler & {
 };
 
 interface RequestState {
+  /** The request, and its method label, kept from the middleware: read again at the end they
+   * would be cache misses (see core's requestBag). */
+  req: ExpressRequest;
+  method: string;
   start: bigint;
   spans: Map<string, SpanTotal> | undefined;
   headersApplied: boolean;
@@ -283,7 +287,8 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
     const headerArgs = args.length > 1;
     if (
       processTimeHeader &&
-      !res.hasHeader("x-process-time") &&
+      // getHeader rather than hasHeader: Express's res.json has just looked it up on this response.
+      res.getHeader("x-process-time") === undefined &&
       !(headerArgs && writeHeadSets(args, "x-process-time"))
     ) {
       res.setHeader("X-Process-Time", ms);
@@ -422,16 +427,14 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
     }
   }
 
-  function onClose(res: ServerResponse): void {
-    const req = res.req as ExpressRequest | undefined;
-    if (req === undefined) return;
-    const state = stateOf(req);
+  function onClose(res: ServerResponse, bag: Record<PropertyKey, unknown>): void {
+    const state = bag[STATE] as RequestState | undefined;
     if (!state || state.done) return;
     state.done = true;
     const end = process.hrtime.bigint();
     const nanos = Number(end - state.start);
-    const method = req.method !== undefined && METHOD_SET.has(req.method) ? req.method : "OTHER";
-    const entry = routeEntry(req, method);
+    const req = state.req;
+    const entry = routeEntry(req, state.method);
     const status = res.statusCode;
     const statusIndex = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
     const error = statusIndex === 5;
@@ -471,7 +474,10 @@ export function perfTiming(options: Readonly<PerfTimingOptions> = {}): PerfTimin
   if (sendsHeaders) installBeforeHeaders();
 
   const middleware = function perfTimingMiddleware(req: IncomingMessage, res: ServerResponse, next: () => void) {
+    const method = req.method;
     const state: RequestState = {
+      req,
+      method: method !== undefined && METHOD_SET.has(method) ? method : "OTHER",
       start: process.hrtime.bigint(),
       spans: undefined,
       headersApplied: false,
