@@ -89,17 +89,22 @@ async function child(file: string, variant: string) {
       socket.push(raw);
     });
   await serve(5_000);
-  process.on("message", async (message: { amount: number }) => {
+  process.on("message", async (message: { amount: number } | { exit: true }) => {
+    // An orderly exit writes out what V8 still buffers of its log (--log-ic).
+    if ("exit" in message) process.exit(0);
+    // The measured window on the process clock, for tools that read V8's own log (bench/ic-misses.ts).
+    const from = performance.now();
     const micros = await serve(message.amount);
-    process.send?.({ micros, failures });
+    process.send?.({ micros, failures, window: [from, performance.now()] });
   });
   process.send?.({ ready: true });
 }
 
-function start(file: string, variant: string): Promise<ChildProcess> {
+/** Starts one variant's child process; `nodeFlags` go before the loader flags. */
+export function start(file: string, variant: string, nodeFlags: string[] = []): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const proc = fork(fileURLToPath(import.meta.url), ["--child", file, variant], {
-      execArgv: ["--import", "tsx", "--conditions=@palisade/source"],
+      execArgv: [...nodeFlags, "--import", "tsx", "--conditions=@palisade/source"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       env: { ...process.env, NODE_ENV: "production" },
     });
@@ -108,9 +113,16 @@ function start(file: string, variant: string): Promise<ChildProcess> {
   });
 }
 
-function measure(proc: ChildProcess, amount: number): Promise<{ micros: number; failures: number }> {
+/** What the child reports for one measured batch; `window` is [from, to] in ms on its clock. */
+export interface Measurement {
+  micros: number;
+  failures: number;
+  window: [number, number];
+}
+
+export function measure(proc: ChildProcess, amount: number): Promise<Measurement> {
   return new Promise((resolve) => {
-    proc.once("message", (message) => resolve(message as { micros: number; failures: number }));
+    proc.once("message", (message) => resolve(message as Measurement));
     proc.send({ amount });
   });
 }

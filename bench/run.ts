@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import autocannon from "autocannon";
 import { type BenchCase, type HttpBenchCase, judgeTargets, median, selectedVariants, spread } from "./harness.js";
+import { runIcMisses } from "./ic-misses.js";
 import { runInProcess } from "./inprocess.js";
 import { startVariant } from "./variant.js";
 
@@ -18,6 +19,8 @@ const resultsDir = join(here, "results");
 const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
 // `--inprocess`: HTTP cases measured by CPU per request on an in-memory socket (bench/inprocess.ts).
 const inProcess = process.argv.includes("--inprocess");
+// `--ic-misses`: HTTP cases counted in V8 inline-cache misses per request (bench/ic-misses.ts).
+const icMisses = process.argv.includes("--ic-misses");
 const files = readdirSync(casesDir)
   .filter((file) => file.endsWith(".bench.ts"))
   .filter((file) => wanted.length === 0 || wanted.includes(file.replace(/\.bench\.ts$/, "")));
@@ -105,14 +108,14 @@ for (const file of files) {
   const bench = (await import(pathToFileURL(path).href)).default as BenchCase;
   const result =
     bench.kind === "http"
-      ? inProcess
-        ? await runInProcess(name, path, bench)
-        : await runHttp(name, path, bench)
+      ? icMisses
+        ? await runIcMisses(name, path, bench)
+        : inProcess
+          ? await runInProcess(name, path, bench)
+          : await runHttp(name, path, bench)
       : { description: bench.description, ...(await bench.run()) };
-  const out = join(
-    resultsDir,
-    `${name}${inProcess && bench.kind === "http" ? "-inprocess" : ""}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
-  );
+  const mode = bench.kind !== "http" ? "" : icMisses ? "-ic-misses" : inProcess ? "-inprocess" : "";
+  const out = join(resultsDir, `${name}${mode}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(out, `${JSON.stringify({ name, node: process.version, ...result }, null, 2)}\n`);
   console.log(`  results: ${out}`);
 }
