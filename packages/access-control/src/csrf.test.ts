@@ -51,10 +51,27 @@ describe("csrfProtection()", () => {
     });
   });
 
-  it("lets safe methods through and varies on Sec-Fetch-Site and Origin", async () => {
+  it("lets safe methods through without varying on Sec-Fetch-Site or Origin, which did not decide them", async () => {
     const response = await request(app()).get("/form").set("Sec-Fetch-Site", "cross-site");
     expect(response.status).toBe(200);
-    expect(response.headers.vary).toBe("Sec-Fetch-Site, Origin");
+    expect(response.headers.vary).toBeUndefined();
+  });
+
+  it("varies unsafe methods' responses on Sec-Fetch-Site and Origin, refused or not", async () => {
+    const refused = await request(app())
+      .post("/transfer")
+      .type("form")
+      .set("Sec-Fetch-Site", "cross-site")
+      .send("amount=1");
+    expect(refused.status).toBe(403);
+    expect(refused.headers.vary).toBe("Sec-Fetch-Site, Origin");
+    const allowed = await request(app())
+      .post("/transfer")
+      .type("form")
+      .set("Sec-Fetch-Site", "same-origin")
+      .send("amount=1");
+    expect(allowed.status).not.toBe(403);
+    expect(allowed.headers.vary).toBe("Sec-Fetch-Site, Origin");
   });
 
   it("refuses a cross-site form POST with reason cross-site and a malicious_csrf event", async () => {

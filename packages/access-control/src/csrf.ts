@@ -276,7 +276,8 @@ export function csrfProtection(options: Readonly<CsrfOptions> = {}): CsrfMiddlew
 
   const middleware = function csrfProtectionMiddleware(req: IncomingMessage, res: ServerResponse, next: Next): void {
     requestBag(req)[ISSUER] = issue;
-    appendVary(res);
+    // Safe methods pass whatever Sec-Fetch-Site and Origin say, so their responses do not vary
+    // on them (RFC 9110, 12.5.5); a Vary there would only split caches by origin.
     if (SAFE_METHODS.has(req.method ?? "GET")) {
       next();
       return;
@@ -287,6 +288,7 @@ export function csrfProtection(options: Readonly<CsrfOptions> = {}): CsrfMiddlew
         next();
         return;
       }
+      appendVary(res);
       reason = decide(req);
     } catch (error) {
       next(error);
