@@ -35,7 +35,7 @@ async function countMisses(file: string, fromMs: number, toMs: number): Promise<
     const micros = Number(fields[2]);
     if (fields[5] !== "N" || micros < fromMs * 1000 || micros > toMs * 1000) return;
     total++;
-    // Symbol keys print with a per-process hash; without it the same symbol compares equal across variants.
+    // Symbol keys print with a per-process hash; stripped, one symbol compares equal across variants.
     const key = `${fields[0]} ${fields[8]?.replace(/ hash [0-9a-f]+\)$/, ")")}`;
     byKey.set(key, (byKey.get(key) ?? 0) + 1);
     // Node's server reads res.detachSocket once as each response finishes: a request counter
