@@ -5,6 +5,7 @@ import {
   emitSecurityEvent,
   isLogger,
   optionChecks,
+  ownProperty,
   type PalisadeLogger,
   requestBag,
   sendProblem,
@@ -221,7 +222,7 @@ export function csrfProtection(options: Readonly<CsrfOptions> = {}): CsrfMiddlew
   function submittedToken(req: IncomingMessage): string | undefined {
     const header = req.headers[headerName];
     if (typeof header === "string" && header) return header;
-    const body = (req as { body?: unknown }).body;
+    const body = ownProperty(req, "body");
     if (typeof body === "object" && body !== null) {
       const field = (body as Record<string, unknown>)[fieldName];
       if (typeof field === "string" && field) return field;

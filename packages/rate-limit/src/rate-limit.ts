@@ -9,6 +9,7 @@ import {
   isLogger,
   normalizeIp,
   optionChecks,
+  ownProperty,
   palisadeLocals,
   requestProperty,
   sendProblem,
@@ -85,7 +86,7 @@ interface Keys {
 }
 
 function defaultAccount(req: IncomingMessage): string | undefined {
-  const body = (req as { body?: unknown }).body;
+  const body = ownProperty(req, "body");
   if (typeof body !== "object" || body === null) return undefined;
   const fields = body as Record<string, unknown>;
   const value = fields.email ?? fields.username ?? fields.login;
