@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -19,13 +21,38 @@ import { defineBench } from "../harness.js";
 // transport (`transport: "worker"`). The `*Event` variants also write one
 // booking_created audit record per request to the hash-chained trail: `durableEvent` with a
 // synchronous write before the response (the default), `bufferedEvent` with `durable: false`.
+// `floor` is a yardstick, not a logger anyone should ship: the least work #4's request line
+// needs (a request id echoed in X-Request-Id, an AsyncLocalStorage scope, one JSON line per
+// request on finish) hand-written into pino's own buffered file destination, with no pino
+// logger, no redaction, no escaping of control characters, no route template or client IP
+// resolution. What auditLog() costs above it is what its features cost.
 
 const KEY = "bench-key-0123456789abcdef";
 // pino is audit-log's dependency, not the root's; pino-http (the reference only) is the root's.
 const fromPackage = createRequire(fileURLToPath(new URL("../../packages/audit-log/package.json", import.meta.url)));
 const { pino } = fromPackage("pino") as {
-  pino: { transport(options: object): NonNullable<Parameters<typeof pinoHttp>[0]> };
+  pino: {
+    transport(options: object): NonNullable<Parameters<typeof pinoHttp>[0]>;
+    destination(options: object): { write(line: string): boolean };
+  };
 };
+
+function floor(): express.RequestHandler {
+  const destination = pino.destination({ dest: join(logDir(), "app.log"), minLength: 4096, sync: false });
+  const scope = new AsyncLocalStorage<string>();
+  return (req, res, next) => {
+    const id = randomUUID();
+    const start = process.hrtime.bigint();
+    res.setHeader("X-Request-Id", id);
+    res.on("finish", () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      destination.write(
+        `{"level":30,"time":${Date.now()},"requestId":"${id}","method":"${req.method}","url":${JSON.stringify(req.originalUrl)},"status":${res.statusCode},"durationMs":${ms}}\n`,
+      );
+    });
+    scope.run(id, next);
+  };
+}
 
 function logDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "palisade-bench-audit-"));
@@ -59,6 +86,7 @@ export default defineBench({
       return app(pinoHttp({}, transport));
     },
     morgan: () => app(morgan("combined", { stream: createWriteStream(join(logDir(), "access.log"), { flags: "a" }) })),
+    floor: () => app(floor()),
     auditLog: () => app(auditLog({ dir: logDir(), level: "info", audit: { hmacKey: KEY } })),
     auditLogWorker: () => app(auditLog({ dir: logDir(), transport: "worker", level: "info", audit: { hmacKey: KEY } })),
     durableEvent: () => app(auditLog({ dir: logDir(), level: "info", audit: { hmacKey: KEY } }), true),

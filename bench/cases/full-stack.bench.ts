@@ -1,4 +1,5 @@
 import { mkdtempSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { csrfProtection } from "@palisade/access-control";
@@ -8,11 +9,26 @@ import { perfTiming } from "@palisade/perf-timing";
 import { rateLimit } from "@palisade/rate-limit";
 import { securityHeaders } from "@palisade/security-headers";
 import express from "express";
+import { pinoHttp } from "pino-http";
+import responseTime from "response-time";
 import { defineBench } from "../harness.js";
 
 // Every Palisade middleware in the booking server's order around one trivial JSON route,
 // against bare Express. The limiter counts every request (its limit is set out of reach:
-// one load generator is one client).
+// one load generator is one client). `ecosystem` is a yardstick: the libraries the issues name
+// as the bar, stacked the same way (pino-http on a pino-roll worker transport, response-time,
+// helmet, express-rate-limit, the JSON parser), with no input inspection and no CSRF check,
+// which none of them does.
+
+// Each library from the package that depends on it (pnpm keeps dependencies per package).
+const fromPackage = (name: string) => createRequire(new URL(`../../packages/${name}/package.json`, import.meta.url));
+const helmet = fromPackage("security-headers")("helmet") as () => express.RequestHandler;
+const { rateLimit: expressRateLimit } = fromPackage("rate-limit")("express-rate-limit") as {
+  rateLimit: (options: object) => express.RequestHandler;
+};
+const { pino } = fromPackage("audit-log")("pino") as {
+  pino: { transport(options: object): NonNullable<Parameters<typeof pinoHttp>[0]> };
+};
 const route = (app: express.Express) => {
   app.get("/api/ping", (req, res) => {
     res.json({ ok: true, q: req.query.q ?? null });
@@ -26,6 +42,25 @@ export default defineBench({
   request: { path: "/api/ping?q=haircut" },
   variants: {
     bare: () => route(express()),
+    ecosystem: () => {
+      const app = express();
+      const transport = pino.transport({
+        target: fromPackage("audit-log").resolve("pino-roll"),
+        options: {
+          file: join(mkdtempSync(join(tmpdir(), "palisade-bench-logs-")), "app.log"),
+          size: "10m",
+          mkdir: true,
+        },
+      });
+      app.use(pinoHttp({}, transport));
+      app.use(responseTime());
+      app.use(helmet());
+      app.use(
+        expressRateLimit({ windowMs: 60_000, limit: 1_000_000_000, standardHeaders: "draft-8", legacyHeaders: false }),
+      );
+      app.use(express.json());
+      return route(app);
+    },
     palisade: () => {
       const app = express();
       app.use(auditLog({ dir: mkdtempSync(join(tmpdir(), "palisade-bench-logs-")) }));
