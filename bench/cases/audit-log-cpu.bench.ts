@@ -11,7 +11,7 @@ export default defineBench({
   run: () =>
     serverCpu(
       fileURLToPath(new URL("./audit-log.bench.ts", import.meta.url)),
-      ["bare", "pinoHttp", "floor", "auditLog", "auditLogWorker"],
+      process.env.BENCH_VARIANTS?.split(",") ?? ["bare", "pinoHttp", "floor", "auditLog", "auditLogWorker"],
       {},
       [
         { variant: "auditLog", minRatio: 0.85 },
