@@ -61,6 +61,12 @@ export interface Appointment {
   createdAt: string;
 }
 
+/** Where a page of appointments ends: the sort key of its last row. */
+export interface PageKey {
+  startTime: string;
+  id: number;
+}
+
 export interface PaymentRow {
   id: number;
   user_id: number;
@@ -181,8 +187,12 @@ export function createStore(db: DB) {
        VALUES (?, ?, ?, ?, ?, ?)`,
     ),
     appointment: db.prepare<[number], AppointmentRow>("SELECT * FROM appointments WHERE id = ?"),
-    clientAppointments: db.prepare<[number], AppointmentRow>(
-      "SELECT * FROM appointments WHERE client_id = ? ORDER BY start_time DESC LIMIT 200",
+    // Newest first, in pages: the key (start_time, id) of a page's last row starts the next one.
+    clientAppointments: db.prepare<[number, number], AppointmentRow>(
+      "SELECT * FROM appointments WHERE client_id = ? ORDER BY start_time DESC, id DESC LIMIT ?",
+    ),
+    clientAppointmentsBefore: db.prepare<[number, string, number, number], AppointmentRow>(
+      "SELECT * FROM appointments WHERE client_id = ? AND (start_time, id) < (?, ?) ORDER BY start_time DESC, id DESC LIMIT ?",
     ),
     reschedule: db.prepare<[string, string, number]>(
       "UPDATE appointments SET start_time = ?, end_time = ? WHERE id = ? AND status = 'booked'",
@@ -289,7 +299,20 @@ export function createStore(db: DB) {
         .immediate();
     },
     appointment: (id: number) => s.appointment.get(id),
-    clientAppointments: (clientId: number) => s.clientAppointments.all(clientId).map(appointment),
+    /**
+     * One page of a client's appointments, newest first: at most `limit`, and the key of the
+     * last one when more follow (`after` it is where the next page starts).
+     */
+    clientAppointments(clientId: number, limit: number, after?: PageKey) {
+      const rows = after
+        ? s.clientAppointmentsBefore.all(clientId, after.startTime, after.id, limit + 1)
+        : s.clientAppointments.all(clientId, limit + 1);
+      const last = rows.length > limit ? rows[limit - 1] : undefined;
+      return {
+        appointments: rows.slice(0, limit).map(appointment),
+        next: last ? { startTime: last.start_time, id: last.id } : undefined,
+      };
+    },
     /** `conflict` when another booking overlaps, `gone` when the appointment is no longer booked. */
     reschedule(id: number, barberId: number, start: string, end: string): "ok" | "conflict" | "gone" {
       return db

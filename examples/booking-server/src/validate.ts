@@ -1,5 +1,6 @@
 import validator from "validator";
 import { invalid } from "./http-error.js";
+import type { PageKey } from "./store.js";
 
 type Body = Record<string, unknown>;
 
@@ -63,4 +64,39 @@ export function day(value: unknown, field: string): string {
     throw invalid(field, "must be a date in the form YYYY-MM-DD.");
   }
   return value;
+}
+
+/** A page size from the query string: `fallback` when absent, else an integer from 1 to `max`. */
+export function pageLimit(value: unknown, field: string, { max = 100, fallback = 50 } = {}): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "string" || !/^[1-9]\d{0,5}$/.test(value) || Number(value) > max) {
+    throw invalid(field, `must be an integer from 1 to ${max}.`);
+  }
+  return Number(value);
+}
+
+/** The opaque `next` value of a page: where the following page starts. */
+export function encodeCursor(key: PageKey): string {
+  return Buffer.from(JSON.stringify([key.startTime, key.id])).toString("base64url");
+}
+
+/** A cursor from the query string, as `encodeCursor` made it; anything else is a 400. */
+export function pageCursor(value: unknown, field: string): PageKey | undefined {
+  if (value === undefined) return undefined;
+  let key: unknown;
+  try {
+    key = typeof value === "string" && value.length <= 200 ? JSON.parse(Buffer.from(value, "base64url").toString()) : 0;
+  } catch {
+    key = undefined;
+  }
+  if (
+    !Array.isArray(key) ||
+    key.length !== 2 ||
+    typeof key[0] !== "string" ||
+    !validator.isISO8601(key[0], { strict: true, strictSeparator: true }) ||
+    !(Number.isSafeInteger(key[1]) && key[1] > 0)
+  ) {
+    throw invalid(field, "must be the `next` value of a previous page.");
+  }
+  return { startTime: key[0], id: key[1] };
 }

@@ -164,6 +164,56 @@ describe("my appointments", () => {
     const res = await request(server.app).get("/api/appointments").set(auth(alice));
     expect(res.body.appointments).toHaveLength(1);
     expect(res.body.appointments[0].startTime).toBe(slot("09:00"));
+    expect(res.body.next).toBeNull();
+  });
+
+  it("GET /api/appointments pages newest first, every booking once, ties broken by id", async () => {
+    // Two at 09:00 (two barbers) put a page boundary between equal start times.
+    const booked: number[] = [];
+    for (const [barberId, time] of [
+      [1, "09:00"],
+      [2, "09:00"],
+      [1, "10:00"],
+      [1, "11:00"],
+      [1, "12:00"],
+    ] as const) {
+      const res = await book(alice, { barberId, serviceId: 1, startTime: slot(time) });
+      expect(res.status).toBe(201);
+      booked.push(res.body.appointment.id);
+    }
+    await book(bob, { barberId: 3, serviceId: 1, startTime: slot("09:00") });
+    const seen: { id: number; startTime: string }[] = [];
+    const sizes: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: request.Response = await request(server.app)
+        .get("/api/appointments")
+        .query(cursor === null ? { limit: 2 } : { limit: 2, cursor })
+        .set(auth(alice));
+      expect(res.status).toBe(200);
+      sizes.push(res.body.appointments.length);
+      seen.push(...res.body.appointments);
+      cursor = res.body.next;
+    } while (cursor !== null && sizes.length < 10);
+    expect(sizes).toEqual([2, 2, 1]);
+    expect(seen.map((a) => a.id).sort((a, b) => a - b)).toEqual(booked.sort((a, b) => a - b));
+    expect(seen.map((a) => a.startTime)).toEqual(
+      ["12:00", "11:00", "10:00", "09:00", "09:00"].map((time) => slot(time)),
+    );
+  });
+
+  it.each([
+    ["limit=0", "limit"],
+    ["limit=101", "limit"],
+    ["limit=ten", "limit"],
+    ["limit=1&limit=2", "limit"],
+    ["cursor=not-a-cursor", "cursor"],
+    [`cursor=${Buffer.from('["tomorrow",1]').toString("base64url")}`, "cursor"],
+    [`cursor=${Buffer.from(`["${"2026-12-01T09:00:00.000Z"}",-1]`).toString("base64url")}`, "cursor"],
+  ])("GET /api/appointments answers 400 naming the field for %s", async (query, field) => {
+    const res = await request(server.app).get(`/api/appointments?${query}`).set(auth(alice));
+    expect(res.status).toBe(400);
+    expect(fieldOf(res.body)).toBe(field);
   });
 
   it("GET /api/appointments/:id answers 404 for another client's appointment and records authz_fail", async () => {

@@ -99,6 +99,26 @@ describe("booking pages in Chromium", () => {
     await page.waitForFunction(() => document.querySelector("#bookings tr .status")?.textContent === "cancelled");
     expect(await page.textContent("#bookings-message")).toBe("Cancelled.");
     await page.screenshot({ path: join(artifacts, "cancelled.png"), fullPage: true });
+
+    // A long history comes 50 at a time, newest first; "Older bookings" appends the rest.
+    expect(await page.isHidden("#bookings-more")).toBe(true);
+    const dana = db.prepare("SELECT id FROM users WHERE email = ?").get("dana@example.com") as { id: number };
+    const past = db.prepare(
+      "INSERT INTO appointments (barber_id, client_id, service_id, start_time, end_time, status) VALUES (1, ?, 1, ?, ?, 'completed')",
+    );
+    for (let day = 1; day <= 51; day++) {
+      const at = Date.UTC(2026, 0, day, 9);
+      past.run(dana.id, new Date(at).toISOString(), new Date(at + 30 * 60_000).toISOString());
+    }
+    await page.reload();
+    await page.waitForSelector("body[data-ready=true]");
+    expect(await page.locator("#bookings tr").count()).toBe(50);
+    expect(await page.textContent("#bookings tr .status")).toBe("cancelled");
+    await page.click("#bookings-more");
+    await page.waitForFunction(() => document.querySelectorAll("#bookings tr").length === 52);
+    expect(await page.isHidden("#bookings-more")).toBe(true);
+    expect(await page.locator("#bookings tr").last().locator("td").first().textContent()).toContain("Jan 1, 2026");
+    await page.screenshot({ path: join(artifacts, "history.png"), fullPage: true });
     expect(problems).toEqual([]);
   });
 

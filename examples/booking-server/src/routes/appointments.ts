@@ -4,7 +4,7 @@ import type { AppContext } from "../context.js";
 import { HttpError, invalid, notFound } from "../http-error.js";
 import { luhnValid } from "../payments.js";
 import { type AppointmentRow, appointment, payment } from "../store.js";
-import { bodyOf, id, instant, string } from "../validate.js";
+import { bodyOf, encodeCursor, id, instant, pageCursor, pageLimit, string } from "../validate.js";
 
 export function appointmentRoutes(ctx: AppContext): Router {
   const { store, config } = ctx;
@@ -52,8 +52,13 @@ export function appointmentRoutes(ctx: AppContext): Router {
     res.status(201).location(`/api/appointments/${booked.id}`).json({ appointment: booked });
   });
 
+  // Newest first, `limit` (default 50, at most 100) at a time; `next` is the `cursor` of the
+  // following page, null on the last.
   router.get("/", (req, res) => {
-    res.json({ appointments: store.clientAppointments(req.user!.id) });
+    const query = req.query as Record<string, unknown>;
+    const limit = pageLimit(query.limit, "limit");
+    const page = store.clientAppointments(req.user!.id, limit, pageCursor(query.cursor, "cursor"));
+    res.json({ appointments: page.appointments, next: page.next ? encodeCursor(page.next) : null });
   });
 
   router.get("/:id", (req, res) => {

@@ -117,6 +117,7 @@ const HOME = `
   <h2 id="bookings-title">My bookings</h2>
   <label>Card for payments (test provider) <input id="card" value="4242 4242 4242 4242" inputmode="numeric"></label>
   <table><thead><tr><th>When</th><th>Service</th><th>Barber</th><th>Status</th><th></th></tr></thead><tbody id="bookings"></tbody></table>
+  <button type="button" id="bookings-more" class="secondary" hidden>Older bookings</button>
   <p id="bookings-message" class="message" role="status"></p>
 </section>`;
 

@@ -1,6 +1,6 @@
 import { api, el, money, say, when } from "./common.js";
 
-const state = { user: null, services: [], barbers: [] };
+const state = { user: null, services: [], barbers: [], bookingsNext: null };
 
 async function refreshUser() {
   state.user = (await api("GET", "/api/auth/session")).user;
@@ -54,11 +54,21 @@ async function book(startTime) {
   }
 }
 
+// My bookings, newest first, one page at a time: "Older bookings" appends the next page.
 async function refreshBookings() {
-  const body = document.getElementById("bookings");
-  body.replaceChildren();
+  document.getElementById("bookings").replaceChildren();
+  await loadBookings(null);
+}
+
+async function loadBookings(cursor) {
+  const more = document.getElementById("bookings-more");
+  more.hidden = true;
   if (!state.user) return;
-  const { appointments } = await api("GET", "/api/appointments");
+  const { appointments, next } = await api(
+    "GET",
+    cursor ? `/api/appointments?cursor=${encodeURIComponent(cursor)}` : "/api/appointments",
+  );
+  const body = document.getElementById("bookings");
   for (const a of appointments) {
     const service = state.services.find((s) => s.id === a.serviceId);
     const barber = state.barbers.find((b) => b.id === a.barberId);
@@ -86,6 +96,8 @@ async function refreshBookings() {
       ),
     );
   }
+  state.bookingsNext = next;
+  more.hidden = !next;
 }
 
 async function act(action, id) {
@@ -132,6 +144,13 @@ document.getElementById("logout").addEventListener("click", async () => {
   await api("POST", "/api/auth/logout");
   say("account-message", "Signed out.");
   await refreshUser();
+});
+document.getElementById("bookings-more").addEventListener("click", async () => {
+  try {
+    await loadBookings(state.bookingsNext);
+  } catch (error) {
+    say("bookings-message", error.message, true);
+  }
 });
 document.getElementById("show-slots").addEventListener("submit", (event) => {
   event.preventDefault();
