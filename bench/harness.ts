@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import type { Express } from "express";
 
 /** One HTTP request shape the load generator repeats. */
@@ -91,4 +92,12 @@ export function judgeTargets(
     );
   }
   return results;
+}
+
+/**
+ * `require` as `packages/<name>` resolves: a library that is that package's dependency and not
+ * the root's (pnpm keeps them per package), loaded as the very copy the package uses.
+ */
+export function requireFromPackage(name: string): NodeJS.Require {
+  return createRequire(new URL(`../packages/${name}/package.json`, import.meta.url));
 }

@@ -1,15 +1,13 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { audit, auditLog } from "@palisade/audit-log";
 import express from "express";
 import morgan from "morgan";
 import { pinoHttp } from "pino-http";
-import { defineBench } from "../harness.js";
+import { defineBench, requireFromPackage } from "../harness.js";
 
 // One JSON line per request to a file. `morgan` is the least a request log can do: Express's
 // own logger writing one Apache "combined" text line per request to a file stream, with no ids,
@@ -29,7 +27,7 @@ import { defineBench } from "../harness.js";
 
 const KEY = "bench-key-0123456789abcdef";
 // pino is audit-log's dependency, not the root's; pino-http (the reference only) is the root's.
-const fromPackage = createRequire(fileURLToPath(new URL("../../packages/audit-log/package.json", import.meta.url)));
+const fromPackage = requireFromPackage("audit-log");
 const { pino } = fromPackage("pino") as {
   pino: {
     transport(options: object): NonNullable<Parameters<typeof pinoHttp>[0]>;

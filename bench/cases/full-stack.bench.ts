@@ -1,5 +1,4 @@
 import { mkdtempSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { csrfProtection } from "@palisade/access-control";
@@ -11,7 +10,7 @@ import { securityHeaders } from "@palisade/security-headers";
 import express from "express";
 import { pinoHttp } from "pino-http";
 import responseTime from "response-time";
-import { defineBench } from "../harness.js";
+import { defineBench, requireFromPackage } from "../harness.js";
 
 // Every Palisade middleware in the booking server's order around one trivial JSON route,
 // against bare Express. The limiter counts every request (its limit is set out of reach:
@@ -20,13 +19,11 @@ import { defineBench } from "../harness.js";
 // helmet, express-rate-limit, the JSON parser), with no input inspection and no CSRF check,
 // which none of them does.
 
-// Each library from the package that depends on it (pnpm keeps dependencies per package).
-const fromPackage = (name: string) => createRequire(new URL(`../../packages/${name}/package.json`, import.meta.url));
-const helmet = fromPackage("security-headers")("helmet") as () => express.RequestHandler;
-const { rateLimit: expressRateLimit } = fromPackage("rate-limit")("express-rate-limit") as {
+const helmet = requireFromPackage("security-headers")("helmet") as () => express.RequestHandler;
+const { rateLimit: expressRateLimit } = requireFromPackage("rate-limit")("express-rate-limit") as {
   rateLimit: (options: object) => express.RequestHandler;
 };
-const { pino } = fromPackage("audit-log")("pino") as {
+const { pino } = requireFromPackage("audit-log")("pino") as {
   pino: { transport(options: object): NonNullable<Parameters<typeof pinoHttp>[0]> };
 };
 const route = (app: express.Express) => {
@@ -45,7 +42,7 @@ export default defineBench({
     ecosystem: () => {
       const app = express();
       const transport = pino.transport({
-        target: fromPackage("audit-log").resolve("pino-roll"),
+        target: requireFromPackage("audit-log").resolve("pino-roll"),
         options: {
           file: join(mkdtempSync(join(tmpdir(), "palisade-bench-logs-")), "app.log"),
           size: "10m",

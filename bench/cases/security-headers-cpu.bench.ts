@@ -1,17 +1,15 @@
 import { IncomingMessage, ServerResponse } from "node:http";
-import { createRequire } from "node:module";
 import { Socket } from "node:net";
 import { NONCE_PLACEHOLDER, securityHeaders } from "@palisade/security-headers";
 import type { RequestHandler } from "express";
-import { defineBench } from "../harness.js";
+import { defineBench, requireFromPackage } from "../harness.js";
 
 // The middleware's own CPU time per request, without HTTP around it: each variant runs on fresh
 // node:http request/response pairs, rounds alternate between variants, and the cost of creating
 // the pair (the `noop` variant) is subtracted. Complements the HTTP bench, whose ratios drown in
 // noise on a shared 2-core machine.
 
-const fromPackage = createRequire(new URL("../../packages/security-headers/package.json", import.meta.url));
-const helmet = fromPackage("helmet") as () => RequestHandler;
+const helmet = requireFromPackage("security-headers")("helmet") as () => RequestHandler;
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 

@@ -1,11 +1,9 @@
-import { createRequire } from "node:module";
 import { NONCE_PLACEHOLDER, securityHeaders } from "@palisade/security-headers";
 import express, { type Express, type RequestHandler } from "express";
-import { defineBench } from "../harness.js";
+import { defineBench, requireFromPackage } from "../harness.js";
 
 // helmet is a dependency of the package, not of the root: load the very copy the package uses.
-const fromPackage = createRequire(new URL("../../packages/security-headers/package.json", import.meta.url));
-const helmet = fromPackage("helmet") as () => RequestHandler;
+const helmet = requireFromPackage("security-headers")("helmet") as () => RequestHandler;
 
 // What sending security headers costs. `constantBytes` writes exactly the header bytes that
 // securityHeaders() sends (a fixed nonce of the same length) from precomputed constants: the

@@ -1,11 +1,10 @@
 import { fork, spawn } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SqliteDatabase } from "@palisade/sqlite-tuning";
-import { defineBench } from "../harness.js";
+import { defineBench, requireFromPackage } from "../harness.js";
 
 // A generated booking database (10,000 users, 500,000 appointments, 300,000 payments) and
 // the booking platform's queries, measured in one run on three copies of the same file:
@@ -16,12 +15,10 @@ import { defineBench } from "../harness.js";
 // writer: with busy_timeout = 0, any lock conflict surfaces as SQLITE_BUSY at once.
 // Runs in a child process with the source condition, like the other script benches.
 
-const requireFromPackage = createRequire(
-  fileURLToPath(new URL("../../packages/sqlite-tuning/package.json", import.meta.url)),
-);
-const betterSqlitePath = requireFromPackage.resolve("better-sqlite3");
+const fromSqliteTuning = requireFromPackage("sqlite-tuning");
+const betterSqlitePath = fromSqliteTuning.resolve("better-sqlite3");
 type Db = SqliteDatabase & { close(): void };
-const Database = requireFromPackage("better-sqlite3") as new (file: string) => Db;
+const Database = fromSqliteTuning("better-sqlite3") as new (file: string) => Db;
 
 const USERS = 10_000;
 const APPOINTMENTS = Number(process.env.SQLITE_BENCH_APPOINTMENTS ?? 500_000);
